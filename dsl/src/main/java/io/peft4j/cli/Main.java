@@ -1,0 +1,38 @@
+package io.peft4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bin/peft4j}: the command-line entry point. Each subcommand is its own class in this
+ * package; register new ones in {@link #SUBCOMMANDS}.
+ */
+@Command(name = "peft4j", mixinStandardHelpOptions = true, version = io.peft4j.Version.VERSION,
+         description = "Parameter-efficient fine-tuning (LoRA and friends) for the JVM.")
+public final class Main implements Callable<Integer> {
+
+    /** One line per subcommand; keep alphabetical to ease merges. */
+    static final Object[] SUBCOMMANDS = {
+        new DemoCommand(),
+        new EnvCommand(),
+    };
+
+    @Override public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        for (Object sub : SUBCOMMANDS) cl.addSubcommand(sub);
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        int rc = commandLine().execute(args);
+        System.out.flush();
+        System.exit(rc);
+    }
+}
