@@ -101,12 +101,19 @@ public final class CellEvaluator implements AutoCloseable {
 
     private Result evalHere(String code) throws Exception {
         Thread.interrupted(); // a stale interrupt must not hit the next cell
-        String java = magics.apply(code);
-        Result last = Result.NONE;
-        for (String src : splitSnippets(java)) {
-            last = evalSnippet(src);
+        control.beginCell();
+        try {
+            String java = magics.apply(code);
+            Result last = Result.NONE;
+            for (String src : splitSnippets(java)) {
+                if (control.stopRequested()) throw new CellInterruptedException("cell interrupted");
+                last = evalSnippet(src);
+            }
+            return last;
+        } finally {
+            control.endCell();
+            Thread.interrupted();
         }
-        return last;
     }
 
     private Result evalSnippet(String src) throws Exception {
@@ -270,8 +277,7 @@ public final class CellEvaluator implements AutoCloseable {
 
     /** Stops the running cell (interrupt first; see {@link InProcessExecutionControl#stop()}). */
     public void interrupt() {
-        jshell.stop(); // calls control.stop() when JShell has an engine
-        if (!control.stopRequested()) control.stop();
+        control.stop(); // JShell.stop() would do the same through the engine
     }
 
     /** The cell thread, for diagnostics and tests. */

@@ -32,6 +32,8 @@ final class InProcessExecutionControl extends DirectExecutionControl {
     private volatile Object lastValue;
     private volatile Throwable lastThrown;
     private volatile boolean stopRequested;
+    /** True while a cell is being evaluated (compiling or running): an interrupt then applies to it. */
+    private volatile boolean cellActive;
 
     InProcessExecutionControl(CellClassLoader loader) {
         super(loader.delegate());
@@ -40,11 +42,18 @@ final class InProcessExecutionControl extends DirectExecutionControl {
 
     CellClassLoader loader() { return loader; }
 
+    /** A cell starts: earlier interrupts are forgotten. */
+    void beginCell() {
+        stopRequested = false;
+        cellActive = true;
+    }
+
+    void endCell() { cellActive = false; }
+
     /** Clears the captured value/exception before a snippet is evaluated. */
     void resetCapture() {
         lastValue = null;
         lastThrown = null;
-        stopRequested = false;
     }
 
     Object lastValue() { return lastValue; }
@@ -74,6 +83,7 @@ final class InProcessExecutionControl extends DirectExecutionControl {
     @Override protected void clientCodeEnter() {
         invocation++;
         running = Thread.currentThread();
+        if (stopRequested) interruptAndWatch(running); // interrupt arrived while the cell compiled
     }
 
     @Override protected void clientCodeLeave() {
@@ -81,9 +91,13 @@ final class InProcessExecutionControl extends DirectExecutionControl {
     }
 
     @Override public void stop() {
-        Thread t = running;
-        if (t == null) return;
+        if (!cellActive) return;
         stopRequested = true;
+        Thread t = running;
+        if (t != null) interruptAndWatch(t);
+    }
+
+    private void interruptAndWatch(Thread t) {
         long inv = invocation;
         t.interrupt();
         Thread watchdog = new Thread(() -> escalate(t, inv), "peft4j-stop-watchdog");

@@ -179,8 +179,13 @@ class KernelProtocolTest {
     }
 
     private void interruptAndCheck(String code, String expectedInValue) throws Exception {
-        String id = client.execute(code);
-        Thread.sleep(700);
+        String id = client.execute("System.out.println(\"tick\");\n" + code);
+        long until = System.currentTimeMillis() + 15_000; // wait until the cell really runs
+        while (System.currentTimeMillis() < until) {
+            KernelClient.Msg m = client.recv(client.iopub, 100);
+            if (m != null && id.equals(m.parentId()) && m.type().equals("stream")) break;
+        }
+        Thread.sleep(300);
         String iid = client.send(client.control, "interrupt_request", Map.of());
         assertEquals("interrupt_reply", client.reply(client.control, iid, T).type());
         long t0 = System.nanoTime();
