@@ -32,9 +32,9 @@ import java.util.Objects;
  * </ol>
  *
  * <h2>Decoding</h2>
- * Control, unknown and added special ids are skipped; the first remaining piece loses one leading
- * U+2581; every other U+2581 becomes a space (SentencePiece's {@code Decode} for
- * {@code add_dummy_prefix} models).
+ * Control, unknown and added special ids are skipped; while the decoded text is still empty, each
+ * piece loses one leading U+2581 (the dummy prefix; SentencePiece's {@code Decode} with
+ * {@code add_dummy_prefix} and {@code remove_extra_whitespaces}); every other U+2581 becomes a space.
  *
  * <p>Immutable and thread-safe.
  */
@@ -255,15 +255,12 @@ public final class SentencePieceTokenizer implements TextTokenizer {
 
     @Override public String decode(int[] ids) {
         StringBuilder sb = new StringBuilder(ids.length * 4);
-        boolean first = true;
         for (int pos = 0; pos < ids.length; pos++) {
             int id = ids[pos];
             checkId(id, pos);
             if (skipDecode[id]) continue;
             String p = pieces[id];
-            int from = 0;
-            if (first && p.startsWith(SpmNormalizer.SPACE_SYMBOL)) from = 1;
-            first = false;
+            int from = sb.length() == 0 && p.startsWith(SpmNormalizer.SPACE_SYMBOL) ? 1 : 0;
             for (int k = from; k < p.length(); k++) {
                 char c = p.charAt(k);
                 sb.append(c == '\u2581' ? ' ' : c);
