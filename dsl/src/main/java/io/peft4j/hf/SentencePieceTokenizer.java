@@ -138,6 +138,11 @@ public final class SentencePieceTokenizer implements TextTokenizer {
     /** True where a precompiled charsmap is in use (false: identity with whitespace folding). */
     public boolean hasCharsMap() { return normalizer.hasCharsMap(); }
 
+    /** Literal special strings in id order (for writers). */
+    List<AddedToken> addedTokens() {
+        return added.values().stream().sorted(Comparator.comparingInt(AddedToken::id)).toList();
+    }
+
     /** Where this tokenizer was read from. */
     public String source() { return source; }
 
