@@ -33,8 +33,11 @@ public interface TextTokenizer {
 
     int unkId();
 
-    /** The piece string of an id (e.g. {@code "▁The"} for 37). */
-    String idToPiece(int id);
+    /**
+     * The piece string of an id (e.g. {@code "▁The"} for 37). The default (for simple test
+     * tokenizers) decodes the single id; SentencePiece tokenizers return the raw piece.
+     */
+    default String idToPiece(int id) { return decode(new int[]{id}); }
 
     /**
      * Loads the tokenizer of a model folder: {@code tokenizer.json} where present, else
