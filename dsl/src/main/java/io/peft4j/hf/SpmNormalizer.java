@@ -88,7 +88,13 @@ final class SpmNormalizer {
     private static final byte[] REPLACEMENT = "\uFFFD".getBytes(StandardCharsets.UTF_8);
 
     private static boolean isFoldedSpace(byte[] in, int pos, int clen) {
-        int cp = new String(in, pos, clen, StandardCharsets.UTF_8).codePointAt(0);
+        int b0 = in[pos] & 0xff;
+        int cp = switch (clen) {
+            case 1 -> b0;
+            case 2 -> (b0 & 0x1f) << 6 | (in[pos + 1] & 0x3f);
+            case 3 -> (b0 & 0x0f) << 12 | (in[pos + 1] & 0x3f) << 6 | (in[pos + 2] & 0x3f);
+            default -> (b0 & 0x07) << 18 | (in[pos + 1] & 0x3f) << 12 | (in[pos + 2] & 0x3f) << 6 | (in[pos + 3] & 0x3f);
+        };
         return isFoldedSpace(cp);
     }
 
