@@ -17,6 +17,8 @@ public final class Main implements Callable<Integer> {
     static final Object[] SUBCOMMANDS = {
         new DemoCommand(),
         new EnvCommand(),
+        new ForwardCommand(),
+        new GenerateCommand(),
     };
 
     @Override public Integer call() {
