@@ -19,6 +19,8 @@ public final class Main implements Callable<Integer> {
         new EnvCommand(),
         new GenDataCommand(),
         new TokenizeCommand(),
+        new ForwardCommand(),
+        new GenerateCommand(),
     };
 
     @Override public Integer call() {
