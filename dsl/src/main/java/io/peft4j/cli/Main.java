@@ -17,6 +17,7 @@ public final class Main implements Callable<Integer> {
     static final Object[] SUBCOMMANDS = {
         new DemoCommand(),
         new EnvCommand(),
+        new RougeCommand(),
     };
 
     @Override public Integer call() {
