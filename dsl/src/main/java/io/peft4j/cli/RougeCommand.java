@@ -54,6 +54,7 @@ final class RougeCommand implements Callable<Integer> {
         // the generator must not close stdout; we flush it ourselves after each line
         JsonGenerator gen = factory.createGenerator(out, JsonEncoding.UTF8);
         gen.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        gen.setRootValueSeparator(null); // lines end with our own '\n' (Jackson would prefix a space)
         String line;
         while ((line = reader.readLine()) != null) {
             lines++;

@@ -130,30 +130,65 @@ public final class RougeScorer {
     // ---- ROUGE-N ----------------------------------------------------------------------------
 
     static Score ngramScore(int[] ref, int[] pred, int n, int vocabSize) {
-        Map<Object, int[]> counts = new HashMap<>(); // n-gram -> {reference count, prediction count}
-        int bits = Math.max(1, 32 - Integer.numberOfLeadingZeros(vocabSize));
-        boolean packed = (long) bits * n <= 63;
         int refCount = Math.max(0, ref.length - n + 1);
         int predCount = Math.max(0, pred.length - n + 1);
-        for (int i = 0; i < refCount; i++) counts.computeIfAbsent(key(ref, i, n, bits, packed), k -> new int[2])[0]++;
-        for (int i = 0; i < predCount; i++) {
-            int[] c = counts.get(key(pred, i, n, bits, packed));
-            if (c != null) c[1]++;
-        }
-        long overlap = 0;
-        for (int[] c : counts.values()) overlap += Math.min(c[0], c[1]);
+        int bits = Math.max(1, 32 - Integer.numberOfLeadingZeros(vocabSize));
+        long overlap = (long) bits * n <= 63
+            ? packedOverlap(ref, refCount, pred, predCount, n, bits)
+            : mapOverlap(ref, refCount, pred, predCount, n);
         double precision = overlap / (double) Math.max(predCount, 1);
         double recall = overlap / (double) Math.max(refCount, 1);
         return Score.of(precision, recall);
     }
 
-    private static Object key(int[] toks, int from, int n, int bits, boolean packed) {
-        if (packed) {
-            long k = 0;
-            for (int j = 0; j < n; j++) k = (k << bits) | toks[from + j];
-            return k;
+    /** Clipped overlap sum over n-grams of min(reference count, prediction count): n-grams packed into longs, sorted, merged. */
+    private static long packedOverlap(int[] ref, int refCount, int[] pred, int predCount, int n, int bits) {
+        long[] a = pack(ref, refCount, n, bits), b = pack(pred, predCount, n, bits);
+        java.util.Arrays.sort(a);
+        java.util.Arrays.sort(b);
+        long overlap = 0;
+        int i = 0, j = 0;
+        while (i < a.length && j < b.length) {
+            if (a[i] < b[j]) i++;
+            else if (a[i] > b[j]) j++;
+            else {
+                long g = a[i];
+                int ca = 0, cb = 0;
+                while (i < a.length && a[i] == g) { i++; ca++; }
+                while (j < b.length && b[j] == g) { j++; cb++; }
+                overlap += Math.min(ca, cb);
+            }
         }
-        return List.of(java.util.Arrays.stream(toks, from, from + n).boxed().toArray(Integer[]::new));
+        return overlap;
+    }
+
+    private static long[] pack(int[] toks, int count, int n, int bits) {
+        long[] out = new long[count];
+        for (int i = 0; i < count; i++) {
+            long k = 0;
+            for (int j = 0; j < n; j++) k = (k << bits) | toks[i + j];
+            out[i] = k;
+        }
+        return out;
+    }
+
+    /** The same overlap for n-grams too wide to pack (huge vocabularies with large n). */
+    private static long mapOverlap(int[] ref, int refCount, int[] pred, int predCount, int n) {
+        Map<List<Integer>, int[]> counts = new HashMap<>(); // n-gram -> {reference count, prediction count}
+        for (int i = 0; i < refCount; i++) counts.computeIfAbsent(gram(ref, i, n), k -> new int[2])[0]++;
+        for (int i = 0; i < predCount; i++) {
+            int[] c = counts.get(gram(pred, i, n));
+            if (c != null) c[1]++;
+        }
+        long overlap = 0;
+        for (int[] c : counts.values()) overlap += Math.min(c[0], c[1]);
+        return overlap;
+    }
+
+    private static List<Integer> gram(int[] toks, int from, int n) {
+        Integer[] g = new Integer[n];
+        for (int j = 0; j < n; j++) g[j] = toks[from + j];
+        return List.of(g);
     }
 
     // ---- ROUGE-L ----------------------------------------------------------------------------

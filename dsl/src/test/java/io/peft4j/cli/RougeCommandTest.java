@@ -43,6 +43,7 @@ class RougeCommandTest {
             "{\"target\": \"line one\\nline two\", \"prediction\": \"line two\"}") + "\n";
         List<String> lines = run(input, "--stemmer");
         assertEquals(8, lines.size());
+        for (String l : lines) assertTrue(l.startsWith("{") && l.endsWith("}"), "one bare JSON object per line: " + l);
         ObjectMapper om = new ObjectMapper();
         RougeScorer stem = new RougeScorer(true);
         JsonNode first = om.readTree(lines.get(0));
