@@ -17,7 +17,9 @@ public final class Main implements Callable<Integer> {
     static final Object[] SUBCOMMANDS = {
         new DemoCommand(),
         new EnvCommand(),
+        new GenDataCommand(),
         new RougeCommand(),
+        new TokenizeCommand(),
     };
 
     @Override public Integer call() {
