@@ -1,0 +1,34 @@
+package io.peft4j.train;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+
+/** Small numeric helpers for the trainer: finiteness checks and in-place axpy. */
+final class Finite {
+    private Finite() {}
+
+    /** True when no element is NaN or infinite (one reduction; a second pass only when the sum overflows). */
+    static boolean isFinite(INDArray a) {
+        double sum = a.sumNumber().doubleValue();
+        if (Double.isFinite(sum)) return true;            // any NaN/Inf element would make the sum non-finite
+        return !BooleanIndexing.or(a, Conditions.isNan()) && !BooleanIndexing.or(a, Conditions.isInfinite());
+    }
+
+    /** "NaN", "infinite" or "finite" for an error message. */
+    static String describe(INDArray a) {
+        if (BooleanIndexing.or(a, Conditions.isNan())) return "NaN";
+        if (BooleanIndexing.or(a, Conditions.isInfinite())) return "infinite";
+        return "finite";
+    }
+
+    /** y += alpha * x in place (no allocation when both are contiguous c-order arrays of one type). */
+    static void axpy(double alpha, INDArray x, INDArray y) {
+        if (!x.isView() && !y.isView() && x.ordering() == 'c' && y.ordering() == 'c' && x.dataType() == y.dataType()) {
+            Nd4j.getBlasWrapper().level1().axpy(x.length(), alpha, x, y);
+        } else {
+            y.addi(x.mul(alpha));
+        }
+    }
+}
