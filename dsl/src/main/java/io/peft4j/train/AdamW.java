@@ -91,26 +91,63 @@ public final class AdamW {
             Parameter p = params.get(i);
             INDArray g = p.grad();
             INDArray mi = m.get(i), vi = v.get(i), s = scratch.get(i);
-            // m = lerp(m, g, 1-b1) = m + (1-b1)*(g - m), as torch computes it
-            s.assign(g).subi(mi).muli(1 - b1);
-            mi.addi(s);
-            // v = b2*v + (1-b2)*g*g
-            s.assign(g).muli(g).muli(1 - b2);
-            vi.muli(b2).addi(s);
-            // s = sqrt(v)/sqrt(bc2) + eps
-            s.assign(vi);
-            Transforms.sqrt(s, false);
-            s.divi(bc2sqrt).addi(opt.eps());
-            // s = m / s * (-stepSize) + p * decay  (the new value of p)
-            s.rdivi(mi).muli(-stepSize);
-            Finite.axpy(decay, p.value(), s);
-            if (!Finite.isFinite(s)) {
+            boolean finite = Floats.eligible(p.value(), g, mi, vi, s)
+                ? fused(p.value(), g, mi, vi, s, b1, b2, bc2sqrt, stepSize, decay)
+                : unfused(p.value(), g, mi, vi, s, b1, b2, bc2sqrt, stepSize, decay);
+            if (!finite) {
                 step = t;
                 throw new TrainingDivergedException(-1, p.name(), "its value after the update is not finite (the learning rate " + lr + " is too large)");
             }
         }
-        for (int i = 0; i < params.size(); i++) params.get(i).value().assign(scratch.get(i));
+        for (int i = 0; i < params.size(); i++) {
+            INDArray pv = params.get(i).value(), sv = scratch.get(i);
+            if (Floats.eligible(pv, sv)) Floats.copy(sv, pv); else pv.assign(sv);
+        }
         step = t;
+    }
+
+    /**
+     * One pass over float32 buffers, in torch's order of float operations: m = m + (1-b1)(g-m);
+     * v = v*b2 + (1-b2)(g*g); d = sqrt(v)/sqrt(bc2) + eps; new p = p*decay + (-lr/bc1)(m/d) into s.
+     * Large tensors are split into chunks processed in parallel (elementwise, so deterministic).
+     * @return whether every new value is finite
+     */
+    private boolean fused(INDArray p, INDArray g, INDArray m, INDArray v, INDArray s,
+                          double b1, double b2, double bc2sqrt, double stepSize, double decay) {
+        java.nio.FloatBuffer P = Floats.of(p), G = Floats.of(g), M = Floats.of(m), V = Floats.of(v), S = Floats.of(s);
+        final float w1 = (float) (1 - b1), fb2 = (float) b2, w2 = (float) (1 - b2), c2 = (float) bc2sqrt,
+            e = (float) opt.eps(), ns = (float) -stepSize, dec = (float) decay;
+        return Floats.forChunks((int) p.length(), (from, to) -> {
+            boolean ok = true;
+            for (int k = from; k < to; k++) {
+                float gk = G.get(k);
+                float mk = M.get(k);
+                mk = mk + w1 * (gk - mk);
+                float vk = V.get(k) * fb2 + w2 * (gk * gk);
+                M.put(k, mk);
+                V.put(k, vk);
+                float denom = (float) Math.sqrt(vk) / c2 + e;
+                float np = P.get(k) * dec + ns * (mk / denom);
+                S.put(k, np);
+                ok &= Float.isFinite(np);
+            }
+            return ok;
+        });
+    }
+
+    /** The same update with ND4J operations, for tensors that are views, not c-ordered or not float32. */
+    private boolean unfused(INDArray p, INDArray g, INDArray mi, INDArray vi, INDArray s,
+                            double b1, double b2, double bc2sqrt, double stepSize, double decay) {
+        s.assign(g).subi(mi).muli(1 - b1);
+        mi.addi(s);
+        s.assign(g).muli(g).muli(1 - b2);
+        vi.muli(b2).addi(s);
+        s.assign(vi);
+        Transforms.sqrt(s, false);
+        s.divi(bc2sqrt).addi(opt.eps());
+        s.rdivi(mi).muli(-stepSize);
+        Finite.axpy(decay, p, s);
+        return Finite.isFinite(s);
     }
 
     /** State tensors keyed {@code <name>.exp_avg} and {@code <name>.exp_avg_sq} (views; copy before mutating). */

@@ -11,6 +11,13 @@ final class Finite {
 
     /** True when no element is NaN or infinite (one reduction; a second pass only when the sum overflows). */
     static boolean isFinite(INDArray a) {
+        if (Floats.eligible(a)) {
+            java.nio.FloatBuffer f = Floats.of(a);
+            return Floats.forChunks((int) a.length(), (from, to) -> {
+                for (int k = from; k < to; k++) if (!Float.isFinite(f.get(k))) return false;
+                return true;
+            });
+        }
         double sum = a.sumNumber().doubleValue();
         if (Double.isFinite(sum)) return true;            // any NaN/Inf element would make the sum non-finite
         return !BooleanIndexing.or(a, Conditions.isNan()) && !BooleanIndexing.or(a, Conditions.isInfinite());
@@ -21,6 +28,30 @@ final class Finite {
         if (BooleanIndexing.or(a, Conditions.isNan())) return "NaN";
         if (BooleanIndexing.or(a, Conditions.isInfinite())) return "infinite";
         return "finite";
+    }
+
+    /** Sum of squares in double precision. */
+    static double sumSquares(INDArray a) {
+        if (Floats.eligible(a)) {
+            java.nio.FloatBuffer f = Floats.of(a);
+            double[] acc = {0};
+            int n = (int) a.length();
+            for (int k = 0; k < n; k++) { double x = f.get(k); acc[0] += x * x; }
+            return acc[0];
+        }
+        double n = a.norm2Number().doubleValue();
+        return n * n;
+    }
+
+    /** a *= c in place. */
+    static void scale(INDArray a, double c) {
+        if (Floats.eligible(a)) {
+            java.nio.FloatBuffer f = Floats.of(a);
+            float fc = (float) c;
+            Floats.forChunks((int) a.length(), (from, to) -> { for (int k = from; k < to; k++) f.put(k, f.get(k) * fc); return true; });
+        } else {
+            a.muli(c);
+        }
     }
 
     /** y += alpha * x in place (no allocation when both are contiguous c-order arrays of one type). */

@@ -18,8 +18,7 @@ public final class GradientClipping {
         double sq = 0;
         for (Parameter p : params) {
             if (!p.trainable() || !p.hasGrad()) continue;
-            double n = p.grad().norm2Number().doubleValue();
-            sq += n * n;
+            sq += Finite.sumSquares(p.grad());
         }
         return Math.sqrt(sq);
     }
@@ -35,8 +34,7 @@ public final class GradientClipping {
         if (coef < 1.0) {
             for (Parameter p : params) {
                 if (!p.trainable() || !p.hasGrad()) continue;
-                INDArray g = p.grad();
-                g.muli(coef);
+                Finite.scale(p.grad(), coef);
             }
         }
         return total;

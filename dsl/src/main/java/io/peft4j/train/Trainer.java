@@ -171,7 +171,7 @@ public final class Trainer {
                         k++;
                         tokens += tokens(b);
                     }
-                    if (k > 1) for (Parameter p : trainable) if (p.hasGrad()) p.grad().divi(k);
+                    if (k > 1) for (Parameter p : trainable) if (p.hasGrad()) Finite.scale(p.grad(), 1.0 / k);
                     String bad = firstNonFiniteGrad();
                     if (bad != null) {
                         String kind = Finite.describe(findParameter(bad).grad());
