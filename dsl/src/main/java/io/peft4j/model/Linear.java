@@ -1,0 +1,49 @@
+package io.peft4j.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.List;
+
+/**
+ * A bias-free linear layer, {@code y = x W^T} with {@code W [out, in]} (PyTorch's layout, so the
+ * weight is the checkpoint tensor as stored). Forward and backward are single GEMMs into reused
+ * buffers; a frozen weight gets no dW GEMM at all.
+ */
+public final class Linear implements Projection {
+    private final Parameter weight;   // [out, in]
+    private final Buf out = new Buf(), dx = new Buf();
+    private INDArray lastX;           // [N, in], kept for dW
+
+    public Linear(Parameter weight) {
+        if (weight.value().rank() != 2) throw new IllegalArgumentException("Linear weight " + weight.name() + " must be 2-D");
+        this.weight = weight;
+    }
+
+    public Parameter weight() { return weight; }
+    @Override public long inFeatures() { return weight.value().size(1); }
+    @Override public long outFeatures() { return weight.value().size(0); }
+
+    @Override public INDArray forward(INDArray x, ForwardContext ctx) {
+        INDArray w = weight.value();
+        if (x.rank() != 2 || x.size(1) != w.size(1))
+            throw new IllegalArgumentException(weight.name() + ": input " + java.util.Arrays.toString(x.shape())
+                + " does not match [N, " + w.size(1) + "]");
+        INDArray y = out.get(w.dataType(), x.size(0), w.size(0));
+        Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
+        lastX = x;
+        return y;
+    }
+
+    @Override public INDArray backward(INDArray dy) {
+        INDArray w = weight.value();
+        if (weight.trainable()) Nd4j.gemm(dy, lastX, weight.grad(), true, false, 1.0, 1.0);
+        INDArray d = dx.get(w.dataType(), dy.size(0), w.size(1));
+        Nd4j.gemm(dy, w, d, false, false, 1.0, 0.0);
+        return d;
+    }
+
+    @Override public List<Parameter> parameters() { return List.of(weight); }
+
+    @Override public String toString() { return "Linear(" + weight + ")"; }
+}

@@ -1,0 +1,54 @@
+package io.peft4j.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One T5 block with pre-norm residual sub-layers: self-attention, (decoder only) cross-attention,
+ * feed-forward; each {@code h = h + dropout(sublayer(layer_norm(h)))}.
+ */
+public final class T5Block {
+    final RmsNorm ln0, ln1, lnF;      // ln1 null in the encoder
+    final Attention self, cross;       // cross null in the encoder
+    final FeedForward ff;
+    private final Dropout d0, d1, dF;
+    private final Buf h1 = new Buf(), h2 = new Buf(), h3 = new Buf();
+
+    T5Block(RmsNorm ln0, Attention self, RmsNorm ln1, Attention cross, RmsNorm lnF, FeedForward ff, double dropout) {
+        this.ln0 = ln0; this.self = self; this.ln1 = ln1; this.cross = cross; this.lnF = lnF; this.ff = ff;
+        this.d0 = new Dropout(dropout); this.d1 = new Dropout(dropout); this.dF = new Dropout(dropout);
+    }
+
+    /**
+     * @param x [B*T, d]; selfBias [B, H, T, T]; enc [B*S, d] and crossBias [B, H, T, S] for the decoder
+     * @return [B*T, d] (a buffer of this block)
+     */
+    INDArray forward(INDArray x, int B, int T, INDArray selfBias, INDArray enc, int S, INDArray crossBias, ForwardContext ctx) {
+        INDArray a = d0.forwardInPlace(self.forward(ln0.forward(x), null, B, T, T, selfBias, ctx), ctx);
+        INDArray h = h1.get(x.dataType(), x.shape()).assign(x).addi(a);
+        if (cross != null) {
+            a = d1.forwardInPlace(cross.forward(ln1.forward(h), enc, B, T, S, crossBias, ctx), ctx);
+            h = h2.get(x.dataType(), x.shape()).assign(h).addi(a);
+        }
+        INDArray f = dF.forwardInPlace(ff.forward(lnF.forward(h), ctx), ctx);
+        return h3.get(x.dataType(), x.shape()).assign(h).addi(f);
+    }
+
+    /** @param dOut [B*T, d]; dEnc accumulates the encoder-state gradient (decoder) @return dx */
+    INDArray backward(INDArray dOut, INDArray dEnc) {
+        INDArray dh = lnF.backward(ff.backward(dF.backward(dOut))).addi(dOut);
+        if (cross != null) {
+            INDArray g = ln1.backward(cross.backward(d1.backward(dh))).addi(dh);
+            dEnc.addi(cross.lastDKv());
+            dh = g;
+        }
+        return ln0.backward(self.backward(d0.backward(dh))).addi(dh);
+    }
+
+    /** Generation: one position per row. */
+    INDArray step(INDArray x, Attention.KvCache selfCache, INDArray selfBias, Attention.KvCache crossCache, INDArray crossBias) {
+        ForwardContext ctx = ForwardContext.inference();
+        INDArray h = x.add(self.stepSelf(ln0.forward(x), selfCache, selfBias));
+        h.addi(cross.stepCross(ln1.forward(h), crossCache, crossBias));
+        return h.addi(ff.forward(lnF.forward(h), ctx));
+    }
+}
