@@ -19,10 +19,11 @@ public final class LoraAdapter {
     private final double dropout;
 
     LoraAdapter(String module, String name, int r, long in, long out, double scaling, double dropout,
-                LoraInit init, SplittableRandom rng) {
+                LoraInit init, SplittableRandom rng, DataType dt) {
         this.name = name;
         INDArray av = Nd4j.zeros(DataType.FLOAT, r, in), bv = Nd4j.zeros(DataType.FLOAT, out, r);
         init.init(av, bv, rng);
+        if (dt != DataType.FLOAT) { av = av.castTo(dt); bv = bv.castTo(dt); }
         this.a = new Parameter(module + ".lora_A." + name + ".weight", av, true);
         this.b = new Parameter(module + ".lora_B." + name + ".weight", bv, true);
         this.scaling = scaling;

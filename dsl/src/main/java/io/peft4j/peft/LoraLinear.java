@@ -33,7 +33,7 @@ import java.util.SplittableRandom;
  *
  * <p>This class holds no training logic (no optimiser, no schedule): it is a {@link Projection}.
  */
-public final class LoraLinear implements Projection {
+public final class LoraLinear implements PeftLayer {
     private static final Logger LOG = LoggerFactory.getLogger(LoraLinear.class);
 
     private final String module;
@@ -72,8 +72,14 @@ public final class LoraLinear implements Projection {
             + " has no [" + p.outFeatures() + ", " + p.inFeatures() + "] weight parameter to adapt");
     }
 
-    public String module() { return module; }
-    public Projection base() { return base; }
+    @Override public String module() { return module; }
+    @Override public Projection base() { return base; }
+
+    @Override public List<Parameter> adapterParameters() {
+        List<Parameter> ps = new ArrayList<>();
+        for (LoraAdapter a : adapters.values()) { ps.add(a.a()); ps.add(a.b()); }
+        return ps;
+    }
     public Parameter baseWeight() { return weight; }
 
     @Override public long inFeatures() { return base.inFeatures(); }
@@ -84,7 +90,7 @@ public final class LoraLinear implements Projection {
     /** Adds a named adapter (not activated). */
     public LoraAdapter addAdapter(String name, int r, double scaling, double dropout, LoraInit init, SplittableRandom rng) {
         if (adapters.containsKey(name)) throw new IllegalArgumentException(module + " already has an adapter named '" + name + "'");
-        LoraAdapter a = new LoraAdapter(module, name, r, inFeatures(), outFeatures(), scaling, dropout, init, rng);
+        LoraAdapter a = new LoraAdapter(module, name, r, inFeatures(), outFeatures(), scaling, dropout, init, rng, weight.value().dataType());
         adapters.put(name, a);
         return a;
     }
@@ -189,10 +195,10 @@ public final class LoraLinear implements Projection {
         for (LoraAdapter a : run) {
             INDArray mask = null, xd = xc;
             if (ctx.training() && a.dropout() > 0) {
-                mask = dropoutMask(xc.shape(), a.dropout(), ctx.nextRandom());
+                mask = dropoutMask(xc.shape(), a.dropout(), ctx.nextRandom(), xc.dataType());
                 xd = xc.mul(mask);
             }
-            INDArray u = Nd4j.createUninitialized(DataType.FLOAT, xc.size(0), a.rank());   // [N, r]
+            INDArray u = Nd4j.createUninitialized(xc.dataType(), xc.size(0), a.rank());   // [N, r]
             Nd4j.gemm(xd, a.a().value(), u, false, true, 1.0, 0.0);
             Nd4j.gemm(u, a.b().value(), y, false, true, a.scaling(), 1.0);
             if (ctx.training()) caches.add(new Cache(a, xd, mask, u));
@@ -216,13 +222,13 @@ public final class LoraLinear implements Projection {
     }
 
     /** Inverted dropout: kept entries are 1/(1-p), dropped 0. */
-    static INDArray dropoutMask(long[] shape, double p, java.util.SplittableRandom rng) {
+    static INDArray dropoutMask(long[] shape, double p, java.util.SplittableRandom rng, DataType dt) {
         long n = 1;
         for (long s : shape) n *= s;
         float keep = (float) (1.0 / (1.0 - p));
         float[] m = new float[(int) n];
         for (int i = 0; i < m.length; i++) m[i] = rng.nextDouble() < p ? 0f : keep;
-        return Nd4j.create(m, shape, 'c');
+        return Nd4j.create(m, shape, 'c').castTo(dt);
     }
 
     @Override
@@ -234,7 +240,7 @@ public final class LoraLinear implements Projection {
             LoraAdapter a = c.adapter();
             double s = a.scaling();
             if (a.b().trainable()) Nd4j.gemm(dyc, c.u(), a.b().grad(), true, false, s, 1.0);       // dB += s dy^T u   [out, r]
-            INDArray du = Nd4j.createUninitialized(DataType.FLOAT, dyc.size(0), a.rank());
+            INDArray du = Nd4j.createUninitialized(dyc.dataType(), dyc.size(0), a.rank());
             Nd4j.gemm(dyc, a.b().value(), du, false, false, s, 0.0);                               // du = s dy B      [N, r]
             if (a.a().trainable()) Nd4j.gemm(du, c.xd(), a.a().grad(), true, false, 1.0, 1.0);      // dA += du^T xd    [r, in]
             INDArray dxd = du.mmul(a.a().value());                                                   // [N, in]
@@ -250,7 +256,7 @@ public final class LoraLinear implements Projection {
     @Override
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>(base.parameters());
-        for (LoraAdapter a : adapters.values()) { ps.add(a.a()); ps.add(a.b()); }
+        ps.addAll(adapterParameters());
         return ps;
     }
 
