@@ -35,6 +35,12 @@ class T5FixtureTest {
             assertArrayEquals(Fixtures.ints(base.get("logits").get("argmax")), Fixtures.argmax(logits), w + " argmax");
             INDArray again = m.logits(batch);
             assertEquals(logits, again, w + " logits() equals forwardLoss logits");
+            int[][] greedy = Generator.greedy(m, batch.inputIds(), batch.attentionMask(), 12);
+            assertArrayEquals(Fixtures.ints(base.get("greedy").get("sequences")), greedy, w + " greedy");
+            // a one-beam beam search is greedy search
+            int[][] oneBeam = Generator.beam(m, batch.inputIds(), batch.attentionMask(),
+                GenerationConfig.defaults(m.config()).withMaxNewTokens(12).withNumBeams(1));
+            assertArrayEquals(greedy, oneBeam, w + " beam(1) == greedy");
         }
     }
 

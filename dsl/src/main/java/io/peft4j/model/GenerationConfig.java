@@ -1,0 +1,58 @@
+package io.peft4j.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Decoding settings, with transformers' defaults (greedy, length_penalty 1.0, early_stopping false,
+ * one returned sequence). {@link #forModel} reads a model folder's {@code generation_config.json}
+ * where present ({@code max_new_tokens}, {@code max_length} counting the start token,
+ * {@code num_beams}, {@code eos_token_id}, {@code pad_token_id}, {@code decoder_start_token_id},
+ * {@code length_penalty}, {@code early_stopping}).
+ */
+public record GenerationConfig(int maxNewTokens, int numBeams, double lengthPenalty, boolean earlyStopping,
+                               int eosTokenId, int padTokenId, int decoderStartTokenId) {
+    public GenerationConfig {
+        if (maxNewTokens < 1) throw new IllegalArgumentException("max_new_tokens must be >= 1, got " + maxNewTokens);
+        if (numBeams < 1) throw new IllegalArgumentException("num_beams must be >= 1, got " + numBeams);
+    }
+
+    /** Defaults for a model config: 20 new tokens (transformers' max_length 20 minus the start token), greedy. */
+    public static GenerationConfig defaults(T5Config c) {
+        return new GenerationConfig(19, 1, 1.0, false, c.eosTokenId(), c.padTokenId(), c.decoderStartTokenId());
+    }
+
+    public GenerationConfig withMaxNewTokens(int n) {
+        return new GenerationConfig(n, numBeams, lengthPenalty, earlyStopping, eosTokenId, padTokenId, decoderStartTokenId);
+    }
+
+    public GenerationConfig withNumBeams(int k) {
+        return new GenerationConfig(maxNewTokens, k, lengthPenalty, earlyStopping, eosTokenId, padTokenId, decoderStartTokenId);
+    }
+
+    /** Defaults overridden by {@code dir/generation_config.json} when that file exists. */
+    public static GenerationConfig forModel(Path dir, T5Config c) {
+        GenerationConfig g = defaults(c);
+        Path f = dir.resolve("generation_config.json");
+        if (!Files.isRegularFile(f)) return g;
+        try {
+            JsonNode n = new ObjectMapper().readTree(f.toFile());
+            int max = g.maxNewTokens;
+            if (n.hasNonNull("max_length")) max = n.get("max_length").asInt() - 1;
+            if (n.hasNonNull("max_new_tokens")) max = n.get("max_new_tokens").asInt();
+            JsonNode eos = n.get("eos_token_id");
+            int eosId = eos == null || eos.isNull() ? g.eosTokenId : eos.isArray() ? eos.get(0).asInt() : eos.asInt();
+            boolean early = n.hasNonNull("early_stopping") && n.get("early_stopping").isBoolean() && n.get("early_stopping").asBoolean();
+            return new GenerationConfig(max, n.hasNonNull("num_beams") ? n.get("num_beams").asInt() : g.numBeams,
+                n.hasNonNull("length_penalty") ? n.get("length_penalty").asDouble() : g.lengthPenalty, early, eosId,
+                n.hasNonNull("pad_token_id") ? n.get("pad_token_id").asInt() : g.padTokenId,
+                n.hasNonNull("decoder_start_token_id") ? n.get("decoder_start_token_id").asInt() : g.decoderStartTokenId);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("invalid " + f + ": " + e.getMessage(), e);
+        }
+    }
+}
