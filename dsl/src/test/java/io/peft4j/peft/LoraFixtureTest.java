@@ -3,6 +3,7 @@ package io.peft4j.peft;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.model.Fixtures;
 import io.peft4j.model.ForwardContext;
+import io.peft4j.model.Generator;
 import io.peft4j.model.Seq2SeqBatch;
 import io.peft4j.model.T5Model;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,8 @@ class LoraFixtureTest {
                 assertArrayEquals(Fixtures.ints(ref.get("logits").get("argmax")), Fixtures.argmax(logits), w + " argmax");
             else if (b.has(adapterKey))
                 assertArrayEquals(Fixtures.ints(b.get(adapterKey).get("logits").get("argmax")), Fixtures.argmax(logits), w + " argmax");
+            int[][] greedy = Generator.greedy(m, batch.inputIds(), batch.attentionMask(), 12);
+            assertArrayEquals(Fixtures.ints(ref.get("greedy").get("sequences")), greedy, w + " greedy");
             bi++;
         }
         lora.merge();
@@ -54,6 +57,9 @@ class LoraFixtureTest {
             double loss = m.forwardLoss(batch, ForwardContext.inference());
             assertEquals(ref.get("loss").asDouble(), loss, 1e-5, w + " loss");
             Fixtures.checkSummary(w + " logits", m.lastLogits(), ref.get("logits"), 1e-4);
+            JsonNode unmergedRef = ad.get("batches").get(bi);
+            assertArrayEquals(Fixtures.ints(unmergedRef.get("greedy").get("sequences")),
+                Generator.greedy(m, batch.inputIds(), batch.attentionMask(), 12), w + " greedy (merged)");
             bi++;
         }
         // merged weight of the example module
