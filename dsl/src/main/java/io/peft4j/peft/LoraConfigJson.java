@@ -121,7 +121,7 @@ public final class LoraConfigJson {
             JsonNode tm = n.get("target_modules");
             Targets targets;
             if (tm == null || tm.isNull()) targets = Targets.of("q", "v");           // PEFT's T5 default
-            else if (tm.isTextual()) targets = Targets.of(tm.asText());
+            else if (tm.isTextual()) targets = Targets.fromPeftString(tm.asText());
             else if (tm.isArray()) targets = Targets.of(stringList(tm, "target_modules", file));
             else throw new FileFormatException(file, "target_modules must be a list of names or a regex string, got " + tm);
             LoraInit init = LoraInit.KAIMING;

@@ -71,7 +71,7 @@ public final class OtherAdapterIO {
             throw new FileFormatException(cf, "exclude_modules = " + n.get("exclude_modules") + " is not supported");
         JsonNode tm = n.get("target_modules");
         Targets targets = tm == null || tm.isNull() ? Targets.of("k", "v", "wo")
-            : tm.isTextual() ? Targets.of(tm.asText()) : Targets.of(LoraConfigJson.stringList(tm, "target_modules", cf));
+            : tm.isTextual() ? Targets.fromPeftString(tm.asText()) : Targets.of(LoraConfigJson.stringList(tm, "target_modules", cf));
         JsonNode ff = n.get("feedforward_modules");
         List<String> ffm = ff == null || ff.isNull() ? List.of("wo") : ff.isTextual() ? List.of(ff.asText()) : LoraConfigJson.stringList(ff, "feedforward_modules", cf);
         JsonNode ms = n.get("modules_to_save");

@@ -50,12 +50,18 @@ public sealed interface Targets permits Targets.Names, Targets.Regex, Targets.Al
         @Override public String toString() { return "all-linear"; }
     }
 
-    /** {@code "all-linear"} gives {@link AllLinear}; any single string a {@link Regex}, as PEFT reads a string. */
-    static Targets of(String single) {
-        return "all-linear".equals(single) ? new AllLinear() : new Regex(single);
+    /**
+     * A string as PEFT reads {@code target_modules="..."}: {@code "all-linear"} gives
+     * {@link AllLinear}, anything else is a {@link Regex} matched against whole module names.
+     */
+    static Targets fromPeftString(String single) {
+        return "all-linear".equalsIgnoreCase(single) ? new AllLinear() : new Regex(single);
     }
 
-    /** A list: {@code ["all-linear"]} alone means {@link AllLinear}. */
+    /** A regex matched against whole module names (PEFT's single-string form). */
+    static Targets regex(String pattern) { return new Regex(pattern); }
+
+    /** A list of names, suffixes or aliases; {@code "all-linear"} alone means {@link AllLinear}. */
     static Targets of(String... entries) {
         if (entries.length == 1 && "all-linear".equals(entries[0])) return new AllLinear();
         return new Names(List.of(entries));
