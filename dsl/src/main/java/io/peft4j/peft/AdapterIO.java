@@ -1,0 +1,184 @@
+package io.peft4j.peft;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.peft4j.hf.AtomicFiles;
+import io.peft4j.hf.FileFormatException;
+import io.peft4j.hf.SafeTensors;
+import io.peft4j.model.Parameter;
+import io.peft4j.model.Seq2SeqModel;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * LoRA adapters on disk in Hugging Face PEFT's layout: a folder with {@code adapter_config.json}
+ * and {@code adapter_model.safetensors} whose tensors are named
+ * {@code base_model.model.<module>.lora_A.weight} (A [r, in]) and {@code ...lora_B.weight}
+ * (B [out, r]), metadata {@code {"format": "pt"}}; the adapter name is not part of the key. As
+ * PEFT's {@code save_pretrained} does, the adapter "default" goes into the folder itself and any
+ * other adapter into a sub-folder named after it.
+ *
+ * <p>Loading checks the file against the model: tensors missing or unexpected are an error naming
+ * them; a shape that disagrees with the base layer names the module and both shapes.
+ */
+public final class AdapterIO {
+    private static final Logger LOG = LoggerFactory.getLogger(AdapterIO.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    public static final String CONFIG = "adapter_config.json";
+    public static final String WEIGHTS = "adapter_model.safetensors";
+    static final String PREFIX = "base_model.model.";
+
+    private AdapterIO() {}
+
+    /** The folder PEFT uses for an adapter: {@code dir} for "default", {@code dir/<name>} otherwise. */
+    public static Path folderFor(Path dir, String adapter) {
+        return LoraModel.DEFAULT.equals(adapter) ? dir : dir.resolve(adapter);
+    }
+
+    /** Saves every adapter of {@code lora} (F32 tensors), PEFT's folder layout. */
+    public static void save(LoraModel<?> lora, Path dir) { save(lora, dir, SafeTensors.Dtype.F32, null); }
+
+    /** Saves every adapter, tensors stored as {@code dtype} (F32, F16 or BF16). */
+    public static void save(LoraModel<?> lora, Path dir, SafeTensors.Dtype dtype, String baseModelNameOrPath) {
+        for (String name : lora.adapters().keySet()) save(lora, name, folderFor(dir, name), dtype, baseModelNameOrPath);
+    }
+
+    /** Saves one adapter into {@code dir} (exactly there, no sub-folder). */
+    public static void save(LoraModel<?> lora, String adapter, Path dir, SafeTensors.Dtype dtype, String baseModelNameOrPath) {
+        LoraConfig c = lora.config(adapter);
+        Map<String, INDArray> t = new LinkedHashMap<>();
+        for (String m : lora.targetedModules(adapter)) {
+            LoraAdapter a = lora.layers().get(m).adapter(adapter);
+            t.put(PREFIX + m + ".lora_A.weight", a.a().value().castTo(DataType.FLOAT));
+            t.put(PREFIX + m + ".lora_B.weight", a.b().value().castTo(DataType.FLOAT));
+        }
+        for (Parameter p : modulesToSave(lora.model(), c)) t.put(PREFIX + p.name(), p.value().castTo(DataType.FLOAT));
+        Targets peftTargets = new TargetResolver(lora.model().projections().keySet()).toPeft(c.targets());
+        writeConfig(dir, LoraConfigJson.toJson(c, peftTargets, baseModelNameOrPath));
+        SafeTensors.write(dir.resolve(WEIGHTS), t, Map.of("format", "pt"), dtype);
+    }
+
+    static void writeConfig(Path dir, JsonNode config) {
+        try {
+            AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(config) + "\n");
+        } catch (IOException e) {
+            throw new FileFormatException(dir.resolve(CONFIG), "cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    static List<Parameter> modulesToSave(Seq2SeqModel model, LoraConfig c) {
+        List<Parameter> out = new ArrayList<>();
+        if (c.modulesToSave().isEmpty()) return out;
+        for (Parameter p : ParameterCount.unique(model)) {
+            String module = ParameterCount.moduleOf(p.name());
+            if (p.name().contains(".lora_")) continue;
+            for (String m : c.modulesToSave())
+                if (module.equals(m) || module.endsWith("." + m)) { out.add(p); break; }
+        }
+        return out;
+    }
+
+    /** Reads and validates a folder's adapter_config.json as JSON. */
+    public static JsonNode readConfigJson(Path dir) {
+        Path f = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(f)) throw new FileFormatException(f, "missing: not a PEFT adapter folder (needs " + CONFIG + " and " + WEIGHTS + ")");
+        try {
+            if (Files.size(f) > 16 << 20) throw new FileFormatException(f, "is larger than 16 MiB; not an adapter config");
+            return JSON.readTree(f.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new FileFormatException(f, "is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new FileFormatException(f, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The {@code peft_type} of an adapter folder (LORA, IA3, PROMPT_TUNING, ...). */
+    public static String peftType(Path dir) {
+        JsonNode t = readConfigJson(dir).get("peft_type");
+        if (t == null || !t.isTextual()) throw new FileFormatException(dir.resolve(CONFIG), "has no 'peft_type' string");
+        return t.asText();
+    }
+
+    /** Reads a LoRA adapter_config.json; unknown keys are logged as a warning and listed in the result. */
+    public static LoraConfigJson.Parsed readLoraConfig(Path dir) {
+        LoraConfigJson.Parsed p = LoraConfigJson.fromJson(readConfigJson(dir), dir.resolve(CONFIG));
+        if (!p.unknownKeys().isEmpty())
+            LOG.warn("{}: ignoring unknown adapter_config.json key(s) {}", dir.resolve(CONFIG), p.unknownKeys());
+        return p;
+    }
+
+    /** Loads the adapter in {@code dir} onto {@code model} as "default" (base frozen, adapter active). */
+    public static <M extends Seq2SeqModel> LoraModel<M> loadLora(M model, Path dir) {
+        LoraModel<M> lm = LoraModel.empty(model);
+        loadLora(lm, LoraModel.DEFAULT, dir);
+        lm.setActive(LoraModel.DEFAULT);
+        return lm;
+    }
+
+    /** Loads the adapter in {@code dir} into {@code lora} under {@code name}. */
+    public static void loadLora(LoraModel<?> lora, String name, Path dir) {
+        LoraConfigJson.Parsed parsed = readLoraConfig(dir);
+        Path wf = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(wf)) throw new FileFormatException(wf, "missing: the adapter folder has a config but no weights");
+        Map<String, INDArray> tensors = SafeTensors.read(wf);
+        // check names and shapes before touching the model
+        LoraConfig c = parsed.config();
+        Seq2SeqModel model = lora.model();
+        List<String> modules = new TargetResolver(model.projections().keySet())
+            .resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
+        Map<String, long[]> expected = new LinkedHashMap<>();
+        for (String m : modules) {
+            var p = model.projections().get(m).get();
+            long in = p.inFeatures(), out = p.outFeatures();
+            int r = c.rankFor(m);
+            expected.put(PREFIX + m + ".lora_A.weight", new long[]{r, in});
+            expected.put(PREFIX + m + ".lora_B.weight", new long[]{out, r});
+        }
+        Map<String, Parameter> saveParams = new LinkedHashMap<>();
+        for (Parameter p : modulesToSave(model, c)) {
+            saveParams.put(PREFIX + p.name(), p);
+            expected.put(PREFIX + p.name(), p.value().shape());
+        }
+        Set<String> missing = new LinkedHashSet<>(expected.keySet());
+        missing.removeAll(tensors.keySet());
+        Set<String> unexpected = new LinkedHashSet<>(tensors.keySet());
+        unexpected.removeAll(expected.keySet());
+        if (!missing.isEmpty() || !unexpected.isEmpty())
+            throw new FileFormatException(wf, (missing.isEmpty() ? "" : "missing tensors " + missing + (unexpected.isEmpty() ? "" : "; "))
+                + (unexpected.isEmpty() ? "" : "unexpected tensors " + unexpected)
+                + " (the config targets " + modules.size() + " modules)");
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            long[] have = tensors.get(e.getKey()).shape();
+            if (!Arrays.equals(have, e.getValue())) {
+                String key = e.getKey().substring(PREFIX.length());
+                int cut = key.lastIndexOf(".lora_");
+                String module = cut < 0 ? ParameterCount.moduleOf(key) : key.substring(0, cut);
+                var p = model.projections().get(module);
+                String baseShape = p == null ? "" : " (base layer " + module + " weight is [" + p.get().outFeatures() + ", " + p.get().inFeatures() + "])";
+                throw new FileFormatException(wf, "module " + module + ": tensor '" + e.getKey() + "' has shape "
+                    + Arrays.toString(have) + " but the model needs " + Arrays.toString(e.getValue()) + baseShape);
+            }
+        }
+        lora.addAdapter(name, c, 0L);
+        for (String m : modules) {
+            LoraAdapter a = lora.layers().get(m).adapter(name);
+            a.a().value().assign(tensors.get(PREFIX + m + ".lora_A.weight"));
+            a.b().value().assign(tensors.get(PREFIX + m + ".lora_B.weight"));
+        }
+        saveParams.forEach((k, p) -> p.value().assign(tensors.get(k)));
+    }
+}
