@@ -18,6 +18,7 @@ public final class Main implements Callable<Integer> {
         new DemoCommand(),
         new EnvCommand(),
         new GenDataCommand(),
+        new PretrainDemoCommand(),
         new RougeCommand(),
         new TokenizeCommand(),
         new ForwardCommand(),
