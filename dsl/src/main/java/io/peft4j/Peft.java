@@ -12,6 +12,7 @@ import io.peft4j.peft.LoraModel;
 import io.peft4j.peft.ParameterCount;
 import io.peft4j.peft.PromptTuning;
 import io.peft4j.peft.Selective;
+import io.peft4j.peft.TargetResolver;
 import io.peft4j.peft.Targets;
 import io.peft4j.report.ParameterReport;
 import io.peft4j.train.TrainingListener;
@@ -164,9 +165,15 @@ public final class Peft {
         @Override public LoraStep on(String... targets) {
             if (targets == null || targets.length == 0)
                 throw new IllegalArgumentException("LoRA targets are empty: name at least one module, e.g. on(\"attn.q\", \"attn.v\")");
-            return new LoraBuilder(base, LoraConfig.of(targets), adapterName, seed);
+            return new LoraBuilder(base, checked(LoraConfig.of(targets)), adapterName, seed);
         }
-        @Override public LoraStep onRegex(String regex) { return new LoraBuilder(base, LoraConfig.of(Targets.regex(regex)), adapterName, seed); }
+        @Override public LoraStep onRegex(String regex) { return new LoraBuilder(base, checked(LoraConfig.of(Targets.regex(regex))), adapterName, seed); }
+
+        /** Fails fast on targets that match no module of the base (NoMatchingTargetException lists the closest names). */
+        private LoraConfig checked(LoraConfig c) {
+            new TargetResolver(base.model().projections().keySet()).resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
+            return c;
+        }
         @Override public LoraStep rank(int r) { return with(cfg.withRank(r)); }
         @Override public LoraStep alpha(double a) { return with(cfg.withAlpha(a)); }
         @Override public LoraStep dropout(double p) { return with(cfg.withDropout(p)); }

@@ -1,0 +1,48 @@
+package io.peft4j;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peft4j.data.Dataset;
+import io.peft4j.data.DialogueGenerator;
+import io.peft4j.data.Example;
+import io.peft4j.hf.SentencePieceTokenizer;
+import io.peft4j.hf.UnigramTrainer;
+import io.peft4j.model.T5Config;
+import io.peft4j.model.T5Model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Tiny models and data for DSL tests: a Unigram vocabulary trained on generated dialogues and a random tiny T5. */
+final class TinyModels {
+    private static SentencePieceTokenizer tokenizer;
+
+    private TinyModels() {}
+
+    static Dataset dialogues(String split, int n, long seed) {
+        List<Example> ex = new ArrayList<>();
+        for (DialogueGenerator.Record r : DialogueGenerator.generate(split, n, seed))
+            ex.add(new Example(r.fname(), r.dialogue(), r.summary(), r.topic()));
+        return Dataset.of(split, ex);
+    }
+
+    static synchronized SentencePieceTokenizer tokenizer() {
+        if (tokenizer == null) {
+            List<String> texts = new ArrayList<>();
+            for (Example e : dialogues("vocab", 200, 7).examples()) { texts.add(e.dialogue()); texts.add(e.summary()); }
+            texts.add(Peft.SUMMARIZE.apply("x"));
+            tokenizer = new UnigramTrainer(UnigramTrainer.Options.of(400)).train(texts);
+        }
+        return tokenizer;
+    }
+
+    /** A random tiny FLAN-style T5 (gated GELU, untied head) sized to the tiny vocabulary. */
+    static T5 t5(long seed) {
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        n.put("vocab_size", tokenizer().vocabSize()); n.put("d_model", 16); n.put("d_kv", 8); n.put("d_ff", 32);
+        n.put("num_layers", 1); n.put("num_decoder_layers", 1); n.put("num_heads", 2); n.put("dropout_rate", 0.0);
+        n.put("feed_forward_proj", "gated-gelu"); n.put("tie_word_embeddings", false);
+        return T5.of(T5Model.fromConfig(T5Config.fromJson(n), seed), tokenizer(), "tiny-t5")
+            .withGeneration(new io.peft4j.model.GenerationConfig(8, 1, 1.0, false, 1, 0, 0));
+    }
+}
