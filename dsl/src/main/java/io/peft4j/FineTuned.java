@@ -97,6 +97,28 @@ public final class FineTuned {
 
     public String generate(String prompt) { return generate(List.of(prompt)).get(0); }
 
+    /**
+     * Folds this LoRA adapter into the base weights (W += scaling * B A, float32) and makes it the
+     * active adapter: generation then runs at the base model's speed. {@link #unmerge()} undoes it.
+     */
+    public FineTuned merge() {
+        LoraModel<T5Model> reg = requireLora("merge");
+        reg.setActive(adapterName);
+        reg.merge();
+        return this;
+    }
+
+    /** Takes a merged adapter out of the base weights again. */
+    public FineTuned unmerge() {
+        requireLora("unmerge").unmerge();
+        return this;
+    }
+
+    private LoraModel<T5Model> requireLora(String what) {
+        if (adapterName == null) throw new UnsupportedOperationException(what + " applies to LoRA adapters; this is " + method.label());
+        return model.adapters();
+    }
+
     /** Corpus ROUGE of generated summaries for {@code data} (its prompt template applied), against every reference. */
     public RougeReport rouge(Dataset data) {
         return new CorpusRouge().evaluate(data.references(), generate(data.sources()));
