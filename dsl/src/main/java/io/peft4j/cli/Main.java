@@ -15,8 +15,11 @@ public final class Main implements Callable<Integer> {
 
     /** One line per subcommand; keep alphabetical to ease merges. */
     static final Object[] SUBCOMMANDS = {
+        new BenchCommand(),
         new DemoCommand(),
         new EnvCommand(),
+        new ForwardCommand(),
+        new GenerateCommand(),
     };
 
     @Override public Integer call() {

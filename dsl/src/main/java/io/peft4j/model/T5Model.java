@@ -57,9 +57,8 @@ public final class T5Model implements Seq2SeqModel {
     private T5Model(T5Config c, DataType dt) {
         this.config = c; this.dt = dt;
         shared = param("shared.weight", c.vocabSize(), c.dModel());
-        Embedding emb = new Embedding(shared);
-        encoder = stack(false, emb);
-        decoder = stack(true, emb);
+        encoder = stack(false, new Embedding(shared));    // one lookup per stack (each keeps its own ids),
+        decoder = stack(true, new Embedding(shared));     // both reading and accumulating into shared.weight
         if (c.tieWordEmbeddings()) {
             lmHead = new Slot("lm_head", new Linear(shared));
             headScale = Math.pow(c.dModel(), -0.5);

@@ -1,0 +1,26 @@
+package io.peft4j.cli;
+
+import io.peft4j.model.T5Model;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Loads the model (and, later, the adapter) for the command-line tools, turning problems into one-line messages. */
+final class CliModels {
+    private CliModels() {}
+
+    static T5Model load(Path model, Path adapter, boolean merge) {
+        if (model == null) throw new JsonLinesCommand.SetupException("--model DIR is required");
+        if (!Files.isDirectory(model)) throw new JsonLinesCommand.SetupException(model + ": not a folder");
+        T5Model m;
+        try {
+            m = T5Model.load(model);
+        } catch (RuntimeException e) {
+            throw new JsonLinesCommand.SetupException("cannot load model " + model + ": " + JsonLinesCommand.oneLine(e));
+        }
+        if (adapter != null)
+            throw new JsonLinesCommand.SetupException(adapter + ": --adapter is not supported yet (adapters arrive with LoRA support)");
+        if (merge) throw new JsonLinesCommand.SetupException("--merge needs --adapter");
+        return m;
+    }
+}
