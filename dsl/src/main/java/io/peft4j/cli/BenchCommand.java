@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", description = "Time forward and training steps of the T5 engine (random weights).")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--config", description = "flan-t5-small | demo (default ${DEFAULT-VALUE})") String config = "flan-t5-small";
-    @Option(names = "--mode", description = "full | qv (default ${DEFAULT-VALUE})") String mode = "full";
+    @Option(names = "--mode", description = "full | qv | lora8 (r 8, alpha 16, q,v) | lora32 (r 32, alpha 32, dropout 0.05, q,v) (default ${DEFAULT-VALUE})") String mode = "full";
     @Option(names = "--threads", description = "ND4J / BLAS threads (default: OMP_NUM_THREADS or cores)") Integer threads;
     @Option(names = "--steps", description = "timed steps (>= 5, default ${DEFAULT-VALUE})") int steps = 5;
     @Option(names = "--warmup", description = "untimed warm-up steps (default ${DEFAULT-VALUE})") int warmup = 1;
@@ -56,8 +56,8 @@ public final class BenchCommand implements Callable<Integer> {
             default -> { System.err.println("peft4j bench: unknown --config '" + config + "' (valid: flan-t5-small, demo)"); yield null; }
         };
         if (c == null) return 2;
-        if (!mode.equals("full") && !mode.equals("qv")) {
-            System.err.println("peft4j bench: unknown --mode '" + mode + "' (valid: full, qv)");
+        if (!List.of("full", "qv", "lora8", "lora32").contains(mode)) {
+            System.err.println("peft4j bench: unknown --mode '" + mode + "' (valid: full, qv, lora8, lora32)");
             return 2;
         }
         if (steps < 5) { System.err.println("peft4j bench: --steps must be >= 5, got " + steps); return 2; }
@@ -65,7 +65,12 @@ public final class BenchCommand implements Callable<Integer> {
         setThreads(nThreads);
         T5Model m = T5Model.fromConfig(c, 1234);
         if (mode.equals("full")) m.setAllTrainable(true);
-        else {
+        else if (mode.startsWith("lora")) {
+            io.peft4j.peft.LoraConfig lc = mode.equals("lora8")
+                ? io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(8).withAlpha(16)
+                : io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(32).withAlpha(32).withDropout(0.05);
+            io.peft4j.peft.LoraModel.of(m, lc, 1234);
+        } else {
             m.setAllTrainable(false);
             for (var e : m.projections().entrySet())
                 if (e.getKey().endsWith("Attention.q") || e.getKey().endsWith("Attention.v"))
