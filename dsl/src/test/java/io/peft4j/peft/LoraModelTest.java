@@ -219,7 +219,7 @@ class LoraModelTest {
         m.baseParameters().forEach((k, p) -> frozen.put(k, p.value().dup()));
         LoraModel<T5Model> lora = LoraModel.of(m, LoraConfig.of("attn.q", "attn.v", "ffn.wo").withRank(4).withAlpha(8).withDropout(0.05), 7);
         double first = 0, last = 0;
-        for (int step = 0; step < 25; step++) {
+        for (int step = 0; step < 6; step++) {
             for (Parameter p : lora.trainable()) p.zeroGrad();
             double loss = m.forwardLoss(BATCH, ForwardContext.training(1, step));
             m.backward();
@@ -227,7 +227,7 @@ class LoraModelTest {
             if (step == 0) first = loss;
             last = loss;
         }
-        assertTrue(last < first - 0.5, "loss " + first + " -> " + last);
+        assertTrue(last < first - 0.2, "loss " + first + " -> " + last);
         frozen.forEach((k, v) -> {
             assertEquals(v, m.baseParameters().get(k).value(), k + " changed");
             assertFalse(m.baseParameters().get(k).hasGrad(), k + " has a gradient buffer");
