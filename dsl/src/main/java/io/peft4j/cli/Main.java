@@ -18,6 +18,10 @@ public final class Main implements Callable<Integer> {
         new BenchCommand(),
         new DemoCommand(),
         new EnvCommand(),
+        new GenDataCommand(),
+        new PretrainDemoCommand(),
+        new RougeCommand(),
+        new TokenizeCommand(),
         new ForwardCommand(),
         new GenerateCommand(),
     };

@@ -1,0 +1,286 @@
+package io.peft4j;
+
+import io.peft4j.data.Dataset;
+import io.peft4j.data.PromptTemplate;
+import io.peft4j.model.Parameter;
+import io.peft4j.model.T5Model;
+import io.peft4j.peft.Ia3Config;
+import io.peft4j.peft.Ia3Model;
+import io.peft4j.peft.LoraConfig;
+import io.peft4j.peft.LoraInit;
+import io.peft4j.peft.LoraModel;
+import io.peft4j.peft.ParameterCount;
+import io.peft4j.peft.PromptTuning;
+import io.peft4j.peft.Selective;
+import io.peft4j.peft.Targets;
+import io.peft4j.report.ParameterReport;
+import io.peft4j.train.TrainingListener;
+import io.peft4j.train.TrainingResult;
+import tech.tablesaw.api.Table;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The fluent entry point: {@code import static io.peft4j.Peft.*;} then
+ * <pre>{@code
+ * var base = T5.demo();
+ * var lora = lora(base).on("attn.q", "attn.v").rank(8).alpha(16).dropout(0.05)
+ *                      .train(data.train(), epochs(3).lr(1e-3).batchSize(8));
+ * var full = fullFineTune(base).train(data.train(), epochs(3).lr(1e-4));
+ * compare(base, full, lora).rouge(data.test());
+ * lora.adapter().save("adapters/dialogsum");
+ * }</pre>
+ * Each method starts a chain of step types (like jOOQ's): {@code lora(model)} offers only
+ * {@code on(...)}, options have Hugging Face PEFT's defaults, and {@code train(...)} ends the chain
+ * with a {@link FineTuned} result. LoRA adapters are added to the base model by name (so several
+ * can be swapped on one loaded model); the other methods train a copy, leaving the base unchanged.
+ */
+public final class Peft {
+    private Peft() {}
+
+    /** The course lab's dialogue-summarization prompt. */
+    public static final PromptTemplate SUMMARIZE = PromptTemplate.SUMMARIZE;
+
+    // ------------------------------------------------------------------ entry points
+
+    /** LoRA on {@code base}: next choose the target modules with {@code on(...)}. */
+    public static LoraTargetStep lora(T5 base) { return new LoraBuilder(Objects.requireNonNull(base, "base model"), null); }
+
+    /** (IA)^3 with PEFT's T5 defaults (k, v and the feed-forward output wo). */
+    public static Ia3Step ia3(T5 base) { return new Ia3Builder(Objects.requireNonNull(base, "base model"), Ia3Config.t5Defaults()); }
+
+    /** Prompt tuning: trainable virtual tokens prepended to the encoder input. */
+    public static PromptTuningStep promptTuning(T5 base) { return new PromptBuilder(Objects.requireNonNull(base, "base model"), 20, null); }
+
+    /** Selective fine-tuning: choose which existing parameters train. */
+    public static SelectiveTargetStep selective(T5 base) { return new SelectiveBuilder(Objects.requireNonNull(base, "base model")); }
+
+    /** Full fine-tuning of a copy of {@code base}: the baseline every comparison needs. */
+    public static TrainStep fullFineTune(T5 base) {
+        Objects.requireNonNull(base, "base model");
+        return (data, o) -> {
+            T5 copy = base.copy();
+            copy.model().setAllTrainable(true);
+            long t0 = System.nanoTime();
+            TrainingResult r = Training.run(copy, copy.model(), data, o);
+            long total = copy.parameterCount();
+            List<String> names = new ArrayList<>();
+            for (Parameter p : copy.model().parameters()) names.add(p.name());
+            Provenance prov = Provenance.of(base, Method.FULL.label(), "all parameters trainable", List.of("all " + names.size() + " parameters"),
+                o.seed(), data.fingerprint(), data.size(), o.describe(), (System.nanoTime() - t0) / 1e9);
+            return new FineTuned(Method.FULL, "full fine-tuning", copy, null, null, null, total, total, names, r, prov);
+        };
+    }
+
+    /** Training options starting from {@code n} epochs (lr 1e-3, batch 8 unless changed). */
+    public static TrainOptions epochs(int n) { return TrainOptions.defaults().epochs(n); }
+
+    /** A comparison of models (a base {@link T5} and {@link FineTuned} results) on held-out data. */
+    public static Comparison compare(Object... models) { return new Comparison(Arrays.asList(models)); }
+
+    /** Trains LoRA at several ranks on one base and compares them. */
+    public static RankSweep rankSweep(T5 base) { return new RankSweep(Objects.requireNonNull(base, "base model")); }
+
+    /** The seed's arithmetic: full vs LoRA trainable parameters of one {@code rows x cols} weight. */
+    public static Table loraArithmetic(long rows, long cols, int... ranks) { return ParameterReport.matrix(rows, cols, ranks); }
+
+    /** Reports every DSL training run to {@code l} (e.g. a notebook's live progress display). */
+    public static void onTraining(TrainingListener l) { Training.GLOBAL.add(Objects.requireNonNull(l)); }
+
+    public static void removeTrainingListener(TrainingListener l) { Training.GLOBAL.remove(l); }
+
+    // ------------------------------------------------------------------ step types
+
+    /** Ends a chain: trains on {@code data} with {@code options}. */
+    @FunctionalInterface
+    public interface TrainStep {
+        FineTuned train(Dataset data, TrainOptions options);
+        default FineTuned train(Dataset data) { return train(data, TrainOptions.defaults()); }
+    }
+
+    /** {@code lora(model)} offers only the choice of targets. */
+    public interface LoraTargetStep {
+        /**
+         * Target modules: aliases {@code attn.q|k|v|o} (every attention), {@code self.*}, {@code cross.*},
+         * {@code ffn.wi}, {@code ffn.wo}, {@code all-linear}, or PEFT's own names (exact or {@code .suffix} match).
+         */
+        LoraStep on(String... targets);
+        /** PEFT's single-string form: a full regex match over module names. */
+        LoraStep onRegex(String regex);
+    }
+
+    /** LoRA options (PEFT's defaults: r 8, alpha 8, dropout 0, Kaiming-uniform A, zero B) and {@code train}. */
+    public interface LoraStep extends TrainStep {
+        LoraStep rank(int r);
+        LoraStep alpha(double alpha);
+        LoraStep dropout(double p);
+        /** alpha / sqrt(r) scaling. */
+        LoraStep rslora();
+        /** Gaussian init of A (std 1/r), as PEFT's {@code init_lora_weights="gaussian"}. */
+        LoraStep gaussianInit();
+        /** Only these layer indexes ({@code layers_to_transform}). */
+        LoraStep layers(Integer... layers);
+        LoraStep rankPattern(Map<String, Integer> pattern);
+        LoraStep alphaPattern(Map<String, Double> pattern);
+        /** The adapter's name on the model (default {@code lora_r<rank>}). */
+        LoraStep named(String adapterName);
+        LoraStep seed(long seed);
+        /** The validated configuration so far. */
+        LoraConfig config();
+    }
+
+    /** IA3: targets may be changed; then train. */
+    public interface Ia3Step extends TrainStep {
+        Ia3Step on(String... targets);
+        Ia3Step feedforward(String... modules);
+    }
+
+    /** Prompt tuning options. */
+    public interface PromptTuningStep extends TrainStep {
+        PromptTuningStep virtualTokens(int n);
+        /** Initialise the virtual tokens from this text's token embeddings (PEFT's TEXT init). */
+        PromptTuningStep initFromText(String text);
+    }
+
+    /** {@code selective(model)} offers only the choice of what trains. */
+    public interface SelectiveTargetStep {
+        TrainStep layerNorms();
+        TrainStep biases();
+        TrainStep lastLayers(int n);
+        TrainStep blocks(String stack, int... indexes);
+        /** Parameters whose Hugging Face name matches this regex (full match). */
+        TrainStep parameters(String regex);
+    }
+
+    // ------------------------------------------------------------------ implementations
+
+    private record LoraBuilder(T5 base, LoraConfig cfg, String adapterName, long seed) implements LoraTargetStep, LoraStep {
+        LoraBuilder(T5 base, LoraConfig cfg) { this(base, cfg, null, 42); }
+
+        @Override public LoraStep on(String... targets) {
+            if (targets == null || targets.length == 0)
+                throw new IllegalArgumentException("LoRA targets are empty: name at least one module, e.g. on(\"attn.q\", \"attn.v\")");
+            return new LoraBuilder(base, LoraConfig.of(targets), adapterName, seed);
+        }
+        @Override public LoraStep onRegex(String regex) { return new LoraBuilder(base, LoraConfig.of(Targets.regex(regex)), adapterName, seed); }
+        @Override public LoraStep rank(int r) { return with(cfg.withRank(r)); }
+        @Override public LoraStep alpha(double a) { return with(cfg.withAlpha(a)); }
+        @Override public LoraStep dropout(double p) { return with(cfg.withDropout(p)); }
+        @Override public LoraStep rslora() { return with(cfg.withRslora(true)); }
+        @Override public LoraStep gaussianInit() { return with(cfg.withInit(LoraInit.GAUSSIAN)); }
+        @Override public LoraStep layers(Integer... layers) { return with(cfg.withLayers(layers)); }
+        @Override public LoraStep rankPattern(Map<String, Integer> p) { return with(cfg.withRankPattern(p)); }
+        @Override public LoraStep alphaPattern(Map<String, Double> p) { return with(cfg.withAlphaPattern(p)); }
+        @Override public LoraStep named(String n) { return new LoraBuilder(base, cfg, n, seed); }
+        @Override public LoraStep seed(long s) { return new LoraBuilder(base, cfg, adapterName, s); }
+        @Override public LoraConfig config() { return cfg; }
+        private LoraStep with(LoraConfig c) { return new LoraBuilder(base, c, adapterName, seed); }
+
+        @Override public FineTuned train(Dataset data, TrainOptions o) {
+            Objects.requireNonNull(o, "options");
+            LoraModel<T5Model> reg = base.adapters();
+            String name = base.uniqueAdapterName(adapterName != null ? adapterName : "lora_r" + cfg.r());
+            reg.addAdapter(name, cfg, seed);
+            reg.setActive(name);
+            long t0 = System.nanoTime();
+            TrainingResult r;
+            try {
+                r = Training.run(base, base.model(), data, o);
+            } catch (RuntimeException e) {
+                reg.deleteAdapter(name);    // a failed run leaves the base as it was
+                throw e;
+            }
+            long ad = FineTuned.adapterParameterCount(reg, name);
+            List<String> mods = reg.targetedModules(name);
+            Provenance prov = Provenance.of(base, Method.LORA.label(), describe(cfg), mods, seed, data.fingerprint(), data.size(),
+                o.describe(), (System.nanoTime() - t0) / 1e9);
+            String label = "LoRA r=" + cfg.r() + (cfg.useRslora() ? " (rsLoRA)" : "");
+            return new FineTuned(Method.LORA, label, base, name, null, null, ad, base.parameterCount() + ad, mods, r, prov);
+        }
+    }
+
+    static String describe(LoraConfig c) {
+        return "r=" + c.r() + ", alpha=" + c.alpha() + ", dropout=" + c.dropout() + ", targets=" + c.targets()
+            + (c.useRslora() ? ", rslora" : "") + ", init=" + c.init()
+            + (c.layersToTransform() == null || c.layersToTransform().isEmpty() ? "" : ", layers=" + c.layersToTransform())
+            + (c.rankPattern().isEmpty() ? "" : ", rank_pattern=" + c.rankPattern())
+            + (c.alphaPattern().isEmpty() ? "" : ", alpha_pattern=" + c.alphaPattern());
+    }
+
+    private record Ia3Builder(T5 base, Ia3Config cfg) implements Ia3Step {
+        @Override public Ia3Step on(String... targets) {
+            return new Ia3Builder(base, new Ia3Config(Targets.of(targets), cfg.feedforwardModules(), cfg.modulesToSave()));
+        }
+        @Override public Ia3Step feedforward(String... modules) {
+            return new Ia3Builder(base, new Ia3Config(cfg.targets(), List.of(modules), cfg.modulesToSave()));
+        }
+        @Override public FineTuned train(Dataset data, TrainOptions o) {
+            T5 copy = base.copy();
+            Ia3Model<T5Model> ia3 = Ia3Model.of(copy.model(), cfg);
+            long t0 = System.nanoTime();
+            TrainingResult r = Training.run(copy, copy.model(), data, o);
+            ParameterCount pc = ParameterCount.of(copy.model());
+            List<String> mods = new ArrayList<>(ia3.layers().keySet());
+            Provenance prov = Provenance.of(base, Method.IA3.label(), "targets=" + cfg.targets() + ", feedforward=" + cfg.feedforwardModules(),
+                mods, o.seed(), data.fingerprint(), data.size(), o.describe(), (System.nanoTime() - t0) / 1e9);
+            return new FineTuned(Method.IA3, "IA3", copy, null, ia3, null, pc.trainable(), pc.all(), mods, r, prov);
+        }
+    }
+
+    private record PromptBuilder(T5 base, int n, String initText) implements PromptTuningStep {
+        @Override public PromptTuningStep virtualTokens(int k) {
+            if (k < 1) throw new IllegalArgumentException("virtualTokens = " + k + " is invalid: allowed >= 1");
+            return new PromptBuilder(base, k, initText);
+        }
+        @Override public PromptTuningStep initFromText(String text) {
+            if (text == null || text.isBlank()) throw new IllegalArgumentException("initFromText needs a non-empty text");
+            return new PromptBuilder(base, n, text);
+        }
+        @Override public FineTuned train(Dataset data, TrainOptions o) {
+            T5 copy = base.copy();
+            PromptTuning pt = initText == null ? PromptTuning.random(copy.model(), n, o.seed())
+                : PromptTuning.fromTokens(copy.model(), n, copy.tokenizer().encode(initText));
+            long t0 = System.nanoTime();
+            TrainingResult r = Training.run(copy, copy.model(), data, o);
+            ParameterCount pc = ParameterCount.of(copy.model());
+            Provenance prov = Provenance.of(base, Method.PROMPT_TUNING.label(), n + " virtual tokens, init " + (initText == null ? "random" : "text"),
+                List.of(pt.prompt().name()), o.seed(), data.fingerprint(), data.size(), o.describe(), (System.nanoTime() - t0) / 1e9);
+            return new FineTuned(Method.PROMPT_TUNING, "prompt tuning (" + n + " tokens)", copy, null, null, pt, pc.trainable(), pc.all(),
+                List.of(pt.prompt().name()), r, prov);
+        }
+    }
+
+    private record SelectiveBuilder(T5 base) implements SelectiveTargetStep {
+        @Override public TrainStep layerNorms() { return run("layer norms", m -> Selective.layerNorms(m)); }
+        @Override public TrainStep biases() { return run("biases", m -> Selective.biases(m)); }
+        @Override public TrainStep lastLayers(int n) {
+            if (n < 1) throw new IllegalArgumentException("lastLayers = " + n + " is invalid: allowed >= 1");
+            return run("last " + n + " layers", m -> Selective.lastLayers(m, n));
+        }
+        @Override public TrainStep blocks(String stack, int... idx) { return run(stack + " blocks " + Arrays.toString(idx), m -> Selective.blocks(m, stack, idx)); }
+        @Override public TrainStep parameters(String regex) {
+            java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+            return run("parameters matching " + regex, m -> Selective.train(m, regex, q -> p.matcher(q.name()).matches()));
+        }
+
+        private TrainStep run(String label, java.util.function.Function<T5Model, List<Parameter>> choose) {
+            return (data, o) -> {
+                T5 copy = base.copy();
+                List<Parameter> chosen = choose.apply(copy.model());
+                if (chosen.isEmpty()) throw new IllegalArgumentException("selective (" + label + ") selects no parameter of " + base.id());
+                long t0 = System.nanoTime();
+                TrainingResult r = Training.run(copy, copy.model(), data, o);
+                ParameterCount pc = ParameterCount.of(copy.model());
+                List<String> names = chosen.stream().map(Parameter::name).toList();
+                Provenance prov = Provenance.of(base, Method.SELECTIVE.label(), label, names, o.seed(), data.fingerprint(), data.size(),
+                    o.describe(), (System.nanoTime() - t0) / 1e9);
+                return new FineTuned(Method.SELECTIVE, "selective: " + label, copy, null, null, null, pc.trainable(), pc.all(), names, r, prov);
+            };
+        }
+    }
+
+}

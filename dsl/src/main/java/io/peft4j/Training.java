@@ -1,0 +1,44 @@
+package io.peft4j;
+
+import io.peft4j.data.BatchConfig;
+import io.peft4j.data.Batcher;
+import io.peft4j.data.Dataset;
+import io.peft4j.model.Seq2SeqBatch;
+import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.train.ProgressBar;
+import io.peft4j.train.Trainer;
+import io.peft4j.train.TrainingListener;
+import io.peft4j.train.TrainingResult;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** The one training routine behind every DSL method: tokenize and batch, then run the trainer. */
+final class Training {
+    /** Listeners every DSL training run reports to (the notebook kernel registers its live display here). */
+    static final List<TrainingListener> GLOBAL = new CopyOnWriteArrayList<>();
+
+    private Training() {}
+
+    static List<Seq2SeqBatch> batches(T5 t5, Dataset data, TrainOptions o, boolean shuffle) {
+        Objects.requireNonNull(data, "training data");
+        if (data.isEmpty()) throw new IllegalArgumentException("the training data '" + data.name() + "' is empty: need at least one example");
+        if (o.batchSize() > data.size())
+            throw new IllegalArgumentException("TrainOptions.batchSize = " + o.batchSize() + " is invalid: allowed <= "
+                + data.size() + " (the number of examples in '" + data.name() + "')");
+        BatchConfig bc = new BatchConfig(o.batchSize(), o.maxSourceLength(), o.maxTargetLength(), shuffle,
+            shuffle ? 50 * o.batchSize() : 0, o.seed());
+        return new Batcher(t5.tokenizer(), bc).batches(data);
+    }
+
+    static TrainingResult run(T5 t5, Seq2SeqModel model, Dataset train, TrainOptions o) {
+        List<Seq2SeqBatch> tb = batches(t5, train, o, true);
+        List<Seq2SeqBatch> eb = o.eval() == null ? List.of()
+            : batches(t5, o.eval(), o.batchSize(Math.min(o.batchSize(), o.eval().size())), false);
+        Trainer trainer = new Trainer(model, o.toTrainingConfig());
+        for (TrainingListener l : GLOBAL) trainer.addListener(l);
+        if (o.progress() && GLOBAL.isEmpty()) trainer.addListener(new ProgressBar());
+        return trainer.train(tb, eb);
+    }
+}

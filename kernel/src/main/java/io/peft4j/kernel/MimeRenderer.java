@@ -1,0 +1,80 @@
+package io.peft4j.kernel;
+
+import io.peft4j.report.RichDisplay;
+import tech.tablesaw.api.Table;
+
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns a cell value into a Jupyter MIME bundle, generically (the kernel knows nothing of the DSL):
+ * <ol>
+ *   <li>{@link RichDisplay}: its own bundle ({@code byte[]} images base64-encoded);</li>
+ *   <li>a Tablesaw {@link Table}: escaped HTML plus a text/plain fallback;</li>
+ *   <li>any object with a public no-argument {@code toTable()} returning a {@link Table}: that table,
+ *       with the object's {@code toString()} as text;</li>
+ *   <li>anything else: {@code text/plain} of its string form (arrays element-wise).</li>
+ * </ol>
+ */
+public final class MimeRenderer {
+    private MimeRenderer() {}
+
+    /** MIME type to JSON-ready content (strings only). */
+    public static Map<String, String> render(Object value) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (value instanceof RichDisplay rd) {
+            Map<String, Object> bundle = rd.mimeBundle();
+            if (bundle != null) {
+                for (Map.Entry<String, Object> e : bundle.entrySet()) {
+                    if (e.getKey() == null || e.getValue() == null) continue;
+                    Object v = e.getValue();
+                    out.put(e.getKey(), v instanceof byte[] b ? Base64.getEncoder().encodeToString(b) : v.toString());
+                }
+            }
+            out.putIfAbsent("text/plain", safeToString(value));
+            return out;
+        }
+        Table table = value instanceof Table t ? t : tableOf(value);
+        if (table != null) {
+            out.put("text/html", HtmlTable.render(table));
+            out.put("text/plain", value instanceof Table ? table.print() : safeToString(value));
+            return out;
+        }
+        out.put("text/plain", textOf(value));
+        return out;
+    }
+
+    static String textOf(Object value) {
+        if (value == null) return "null";
+        if (value.getClass().isArray()) {
+            String s = Arrays.deepToString(new Object[]{value});
+            return s.substring(1, s.length() - 1);
+        }
+        return safeToString(value);
+    }
+
+    private static String safeToString(Object value) {
+        try {
+            return String.valueOf(value);
+        } catch (RuntimeException e) {
+            return value.getClass().getName() + " (toString failed: " + e + ")";
+        }
+    }
+
+    private static Table tableOf(Object value) {
+        if (value == null) return null;
+        try {
+            Method m = value.getClass().getMethod("toTable");
+            if (m.getParameterCount() != 0 || !Table.class.isAssignableFrom(m.getReturnType())) return null;
+            m.trySetAccessible();
+            return (Table) m.invoke(value);
+        } catch (NoSuchMethodException e) {
+            return null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+}

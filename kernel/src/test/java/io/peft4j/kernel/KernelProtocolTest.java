@@ -1,0 +1,242 @@
+package io.peft4j.kernel;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Drives a kernel subprocess over ZeroMQ as a Jupyter client would: kernel_info, execute with
+ * results and displays, errors, complete, inspect, is_complete, history, interrupt through the
+ * control channel, hostile messages, shutdown. Prints start-up and round-trip timings.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KernelProtocolTest {
+    static final long T = 30_000;
+
+    Path dir;
+    KernelClient.Conn conn;
+    KernelProcess kernel;
+    KernelClient client;
+
+    @BeforeAll void start() throws Exception {
+        dir = java.nio.file.Files.createTempDirectory("peft4j-kernel-test");
+        conn = KernelClient.Conn.freshLoopback();
+        kernel = KernelProcess.start(conn.write(dir), Map.of());
+        client = new KernelClient(conn);
+        client.waitReady(60_000);
+        String id = client.execute("1 + 1");
+        KernelClient.Msg r = client.reply(client.shell, id, T);
+        double startMs = (System.nanoTime() - kernel.startNanos) / 1e6;
+        assertEquals("ok", r.content().get("status"));
+        System.out.printf("kernel start to first result: %.0f ms%n", startMs);
+    }
+
+    @AfterAll void stop() throws Exception {
+        if (client != null) client.close();
+        if (kernel != null) kernel.close();
+    }
+
+    private KernelClient.Msg exec(String code, List<KernelClient.Msg> iopubOut) throws Exception {
+        String id = client.execute(code);
+        KernelClient.Msg reply = client.reply(client.shell, id, T);
+        if (iopubOut != null) iopubOut.addAll(client.iopubUntilIdle(id, T));
+        return reply;
+    }
+
+    private static KernelClient.Msg first(List<KernelClient.Msg> msgs, String type) {
+        return msgs.stream().filter(m -> m.type().equals(type)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + type + " in " + msgs));
+    }
+
+    @Test @Order(1) void kernelInfoDescribesJava() throws Exception {
+        String id = client.send(client.shell, "kernel_info_request", Map.of());
+        KernelClient.Msg r = client.reply(client.shell, id, T);
+        assertEquals("kernel_info_reply", r.type());
+        Map<String, Object> li = r.map("language_info");
+        assertEquals("java", li.get("name"));
+        assertEquals(".java", li.get("file_extension"));
+        assertEquals("text/x-java-source", li.get("mimetype"));
+        assertEquals("java", li.get("pygments_lexer"));
+        assertEquals(System.getProperty("java.version"), li.get("version"));
+    }
+
+    @Test @Order(2) void executeReturnsResultAndTimesRoundTrip() throws Exception {
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        KernelClient.Msg r = exec("int a = 20;\nint b = 22;\na + b", io);
+        assertEquals("ok", r.content().get("status"));
+        assertEquals("42", first(io, "execute_result").map("data").get("text/plain"));
+        assertTrue(io.stream().anyMatch(m -> m.type().equals("execute_input")));
+        // stdout of a cell arrives as a stream message
+        io.clear();
+        exec("System.out.println(\"hello from cell\")", io);
+        assertTrue(io.stream().anyMatch(m -> m.type().equals("stream")
+                && String.valueOf(m.content().get("text")).contains("hello from cell")), io.toString());
+        // round trip of a trivial cell
+        int n = 30;
+        long[] ns = new long[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            assertEquals("ok", exec("1", null).content().get("status"));
+            ns[i] = System.nanoTime() - t0;
+        }
+        Arrays.sort(ns);
+        System.out.printf("trivial cell round trip: median %.1f ms, p90 %.1f ms (n=%d)%n",
+                ns[n / 2] / 1e6, ns[n * 9 / 10] / 1e6, n);
+    }
+
+    @Test @Order(3) void tablesRenderAsEscapedHtmlAndDisplaysUpdateInPlace() throws Exception {
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        KernelClient.Msg r = exec("""
+                Table t = Table.create("scores", StringColumn.create("name", "<b>x</b>", "y & z"),
+                                       DoubleColumn.create("rouge", 0.25, 0.5));
+                String id = display(t);
+                updateDisplay(id, "done");
+                t""", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        KernelClient.Msg shown = first(io, "display_data");
+        String html = (String) shown.map("data").get("text/html");
+        assertTrue(html.contains("&lt;b&gt;x&lt;/b&gt;") && html.contains("y &amp; z") && !html.contains("<b>x"), html);
+        String displayId = (String) shown.map("transient").get("display_id");
+        assertNotNull(displayId);
+        KernelClient.Msg upd = first(io, "update_display_data");
+        assertEquals(displayId, upd.map("transient").get("display_id"));
+        assertEquals("done", upd.map("data").get("text/plain"));
+        Map<String, Object> result = first(io, "execute_result").map("data");
+        assertTrue(((String) result.get("text/html")).contains("<table"));
+        assertTrue(((String) result.get("text/plain")).contains("rouge"));
+    }
+
+    @Test @Order(4) void errorsAreErrorRepliesAndLaterCellsRun() throws Exception {
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        KernelClient.Msg r = exec("int x = \"not a number\";", io);
+        assertEquals("error", r.content().get("status"));
+        assertEquals("CompilationException", r.content().get("ename"));
+        assertTrue(String.valueOf(r.content().get("evalue")).contains("incompatible types"), r.content().toString());
+        KernelClient.Msg err = first(io, "error");
+        assertEquals("CompilationException", err.content().get("ename"));
+        assertTrue(err.content().get("traceback") instanceof List<?> tb && !tb.isEmpty());
+
+        r = exec("int zero = 0; 1 / zero", null);
+        assertEquals("error", r.content().get("status"));
+        assertEquals("ArithmeticException", r.content().get("ename"));
+
+        r = exec("throw new IllegalStateException(\"boom\");", null);
+        assertEquals("IllegalStateException", r.content().get("ename"));
+        assertEquals("boom", r.content().get("evalue"));
+
+        io.clear();
+        r = exec("40 + 2", io);
+        assertEquals("ok", r.content().get("status"));
+        assertEquals("42", first(io, "execute_result").map("data").get("text/plain"));
+    }
+
+    @Test @Order(5) void completeInspectIsCompleteHistory() throws Exception {
+        String id = client.send(client.shell, "complete_request", Map.of("code", "Math.ab", "cursor_pos", 7));
+        KernelClient.Msg r = client.reply(client.shell, id, T);
+        assertEquals("complete_reply", r.type());
+        @SuppressWarnings("unchecked") List<String> matches = (List<String>) r.content().get("matches");
+        assertTrue(matches.contains("abs("), matches.toString());
+        assertEquals(5, ((Number) r.content().get("cursor_start")).intValue());
+        assertEquals(7, ((Number) r.content().get("cursor_end")).intValue());
+
+        // completion inside the second snippet of a cell, on a variable from an earlier cell
+        assertEquals("ok", exec("String greeting = \"hi\";", null).content().get("status"));
+        String code = "int q = 1;\ngreeting.toUpp";
+        id = client.send(client.shell, "complete_request", Map.of("code", code, "cursor_pos", code.length()));
+        r = client.reply(client.shell, id, T);
+        @SuppressWarnings("unchecked") List<String> m2 = (List<String>) r.content().get("matches");
+        assertTrue(m2.contains("toUpperCase("), m2.toString());
+        assertEquals(code.indexOf("toUpp"), ((Number) r.content().get("cursor_start")).intValue());
+
+        id = client.send(client.shell, "inspect_request", Map.of("code", "Math.abs(", "cursor_pos", 9, "detail_level", 0));
+        r = client.reply(client.shell, id, T);
+        assertEquals(true, r.content().get("found"), r.content().toString());
+        assertTrue(String.valueOf(r.map("data").get("text/plain")).contains("abs("));
+
+        id = client.send(client.shell, "is_complete_request", Map.of("code", "for (int i = 0; i < 3; i++) {"));
+        assertEquals("incomplete", client.reply(client.shell, id, T).content().get("status"));
+        id = client.send(client.shell, "is_complete_request", Map.of("code", "int y = 3;"));
+        assertEquals("complete", client.reply(client.shell, id, T).content().get("status"));
+
+        id = client.send(client.shell, "history_request",
+                Map.of("output", false, "raw", true, "hist_access_type", "tail", "n", 3));
+        r = client.reply(client.shell, id, T);
+        assertEquals("history_reply", r.type());
+        assertTrue(String.valueOf(r.content().get("history")).contains("40 + 2"), r.content().toString());
+    }
+
+    private void interruptAndCheck(String code, String expectedInValue) throws Exception {
+        String id = client.execute("System.out.println(\"tick\");\n" + code);
+        long until = System.currentTimeMillis() + 15_000; // wait until the cell really runs
+        while (System.currentTimeMillis() < until) {
+            KernelClient.Msg m = client.recv(client.iopub, 100);
+            if (m != null && id.equals(m.parentId()) && m.type().equals("stream")) break;
+        }
+        Thread.sleep(300);
+        String iid = client.send(client.control, "interrupt_request", Map.of());
+        assertEquals("interrupt_reply", client.reply(client.control, iid, T).type());
+        long t0 = System.nanoTime();
+        KernelClient.Msg r = client.reply(client.shell, id, T);
+        System.out.printf("interrupt to error reply: %.0f ms (%s)%n", (System.nanoTime() - t0) / 1e6, expectedInValue);
+        assertEquals("error", r.content().get("status"));
+        assertEquals("CellInterruptedException", r.content().get("ename"), r.content().toString());
+        KernelClient.Msg ok = exec("\"alive\"", null);
+        assertEquals("ok", ok.content().get("status"));
+    }
+
+    @Test @Order(6) void interruptStopsSleepingLoopThenBusyLoop() throws Exception {
+        interruptAndCheck("int steps = 0;\nwhile (true) { Thread.sleep(20); steps++; }", "sleeping loop");
+        // a loop that never looks at its interrupt flag is stopped after the grace period
+        interruptAndCheck("long n = 0;\nwhile (n >= 0) { n = (n + 1) % 1000; }", "busy loop");
+        // state defined before the interrupt is still usable
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        exec("steps > 0", io);
+        assertEquals("true", first(io, "execute_result").map("data").get("text/plain"));
+    }
+
+    @Test @Order(7) void hostileMessagesAreDroppedAndKernelKeepsServing() throws Exception {
+        byte[][] f = client.frames("bad-sig-1", "execute_request", Map.of("code", "1", "silent", false));
+        // wrong signature, missing signature, no delimiter, too few frames, malformed JSON (signed), unknown type
+        client.sendRaw(client.shell, List.of("<IDS|MSG>".getBytes(), "00ff".repeat(16).getBytes(), f[0], f[1], f[2], f[3]));
+        client.sendRaw(client.shell, List.of("<IDS|MSG>".getBytes(), new byte[0], f[0], f[1], f[2], f[3]));
+        client.sendRaw(client.shell, List.of("garbage".getBytes(), "more".getBytes()));
+        client.sendRaw(client.shell, List.of("<IDS|MSG>".getBytes(), client.sign(f).getBytes(), f[0]));
+        byte[] badJson = "{\"code\": ".getBytes(StandardCharsets.UTF_8);
+        client.sendRaw(client.shell, List.of("<IDS|MSG>".getBytes(), client.sign(f[0], f[1], f[2], badJson).getBytes(), f[0], f[1], f[2], badJson));
+        byte[][] unk = client.frames("unknown-1", "no_such_request", Map.of());
+        client.sendRaw(client.shell, List.of("<IDS|MSG>".getBytes(), client.sign(unk).getBytes(), unk[0], unk[1], unk[2], unk[3]));
+        client.sendRaw(client.control, List.of("<IDS|MSG>".getBytes(), "nope".getBytes(), f[0], f[1], f[2], f[3]));
+
+        assertNull(client.recv(client.shell, 500), "a rejected message must get no reply");
+        KernelClient.Msg r = exec("6 * 7", null);
+        assertEquals("ok", r.content().get("status"));
+        String iid = client.send(client.control, "kernel_info_request", Map.of());
+        assertEquals("kernel_info_reply", client.reply(client.control, iid, T).type());
+        String log = kernel.log();
+        assertTrue(log.contains("bad signature") && log.contains("missing signature") && log.contains("malformed JSON")
+                && log.contains("no <IDS|MSG> delimiter") && log.contains("unknown msg_type"), log);
+        assertFalse(log.contains(conn.key()), "the HMAC key must never be logged");
+        assertFalse(log.contains("00ff00ff"), "received signatures must not be logged");
+    }
+
+    @Test @Order(99) void shutdownEndsTheProcess() throws Exception {
+        String id = client.send(client.control, "shutdown_request", Map.of("restart", false));
+        KernelClient.Msg r = client.reply(client.control, id, T);
+        assertEquals("shutdown_reply", r.type());
+        assertTrue(kernel.waitExit(15_000), "kernel did not exit after shutdown_request");
+        assertEquals(0, kernel.process.exitValue());
+    }
+}
