@@ -5,7 +5,7 @@ import io.peft4j.model.T5Model;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Loads the model (and, later, the adapter) for the command-line tools, turning problems into one-line messages. */
+/** Loads the model (and optionally a PEFT adapter, merged or not) for the command-line tools, turning problems into one-line messages. */
 final class CliModels {
     private CliModels() {}
 
@@ -18,9 +18,15 @@ final class CliModels {
         } catch (RuntimeException e) {
             throw new JsonLinesCommand.SetupException("cannot load model " + model + ": " + JsonLinesCommand.oneLine(e));
         }
-        if (adapter != null)
-            throw new JsonLinesCommand.SetupException(adapter + ": --adapter is not supported yet (adapters arrive with LoRA support)");
-        if (merge) throw new JsonLinesCommand.SetupException("--merge needs --adapter");
-        return m;
+        if (adapter == null) {
+            if (merge) throw new JsonLinesCommand.SetupException("--merge needs --adapter");
+            return m;
+        }
+        if (!Files.isDirectory(adapter)) throw new JsonLinesCommand.SetupException(adapter + ": not a folder (--adapter needs a PEFT adapter folder)");
+        try {
+            return io.peft4j.peft.Adapters.apply(m, adapter, merge).model();
+        } catch (RuntimeException e) {
+            throw new JsonLinesCommand.SetupException("cannot apply adapter " + adapter + ": " + JsonLinesCommand.oneLine(e));
+        }
     }
 }

@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", description = "JSON lines in/out: greedy or beam-search generation with a T5 model.")
 final class GenerateCommand extends JsonLinesCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model folder (config.json + model.safetensors)") Path model;
-    @Option(names = "--adapter", description = "PEFT adapter folder") Path adapter;
+    @Option(names = "--adapter", description = "PEFT adapter folder (LORA, IA3, PROMPT_TUNING)") Path adapter;
+    @Option(names = "--merge", description = "merge the adapter into the base weights") boolean merge;
     @Option(names = "--max-new-tokens", required = true, description = "maximum number of generated tokens") int maxNewTokens;
     @Option(names = "--num-beams", description = "beam width (default: generation_config.json, else 1)") Integer numBeams;
     T5Model m;
@@ -27,7 +28,7 @@ final class GenerateCommand extends JsonLinesCommand implements Callable<Integer
     @Override void setUp() {
         if (maxNewTokens < 1) throw new SetupException("--max-new-tokens must be >= 1, got " + maxNewTokens);
         if (numBeams != null && numBeams < 1) throw new SetupException("--num-beams must be >= 1, got " + numBeams);
-        m = CliModels.load(model, adapter, false);
+        m = CliModels.load(model, adapter, merge);
         try {
             g = GenerationConfig.forModel(model, m.config()).withMaxNewTokens(maxNewTokens);
         } catch (RuntimeException e) {

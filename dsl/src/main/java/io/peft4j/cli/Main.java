@@ -15,6 +15,7 @@ public final class Main implements Callable<Integer> {
 
     /** One line per subcommand; keep alphabetical to ease merges. */
     static final Object[] SUBCOMMANDS = {
+        new BenchCommand(),
         new DemoCommand(),
         new EnvCommand(),
         new GenDataCommand(),

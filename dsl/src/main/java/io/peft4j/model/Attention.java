@@ -31,8 +31,18 @@ public final class Attention {
         this.drop = new Dropout(dropout);
     }
 
-    private static INDArray head(INDArray a4, int b, int h) {      // [B, H, R, C] -> view [R, C]
-        return a4.get(NDArrayIndex.point(b), NDArrayIndex.point(h), NDArrayIndex.all(), NDArrayIndex.all());
+    /** View [R, C] of slice (b, h) of a c-contiguous [B, H, R, C] buffer (built directly: NDArrayIndex views are slow). */
+    private static INDArray head(INDArray a4, int b, int h) {
+        long r = a4.size(2), c = a4.size(3);
+        long off = a4.offset() + ((long) b * a4.size(1) + h) * r * c;
+        return Nd4j.create(a4.data(), new long[]{r, c}, new long[]{c, 1}, off, 'c');
+    }
+
+    /** View [rows, C] starting at row 0 of slice (b, h) of a c-contiguous [N, H, cap, C] cache. */
+    private static INDArray cacheRows(INDArray a4, int b, int h, int rows) {
+        long cap = a4.size(2), c = a4.size(3);
+        long off = a4.offset() + ((long) b * a4.size(1) + h) * cap * c;
+        return Nd4j.create(a4.data(), new long[]{rows, c}, new long[]{c, 1}, off, 'c');
     }
 
     private INDArray split(Buf buf, INDArray x2, int b, int t) {   // [B*t, H*dk] -> [B, H, t, dk]
@@ -61,7 +71,7 @@ public final class Attention {
         INDArray sc = scores.get(dt, B, heads, T, S).assign(bias);
         for (int b = 0; b < B; b++)
             for (int h = 0; h < heads; h++)
-                Nd4j.gemm(head(q4, b, h), head(k4, b, h), head(sc, b, h), false, true, 1.0, 1.0);
+                Gemm.mm(head(q4, b, h), head(k4, b, h), head(sc, b, h), false, true, 1.0, 1.0);
         INDArray sc2 = sc.reshape((long) B * heads * T, S);
         Nd4j.exec(new SoftMax(sc2, sc2, 1));
         probs = sc;
@@ -74,7 +84,7 @@ public final class Attention {
         INDArray c4 = ctxB.get(dt, B, heads, T, dk);
         for (int b = 0; b < B; b++)
             for (int h = 0; h < heads; h++)
-                Nd4j.gemm(head(probsDropped, b, h), head(v4, b, h), head(c4, b, h), false, false, 1.0, 0.0);
+                Gemm.mm(head(probsDropped, b, h), head(v4, b, h), head(c4, b, h), false, false, 1.0, 0.0);
         return o.get().forward(mergeHeads(merged, c4, B, T), ctx);
     }
 
@@ -89,8 +99,8 @@ public final class Attention {
         INDArray dp = dP.get(dt, B, heads, T, S), dv4 = dv.get(dt, B, heads, S, dk);
         for (int b = 0; b < B; b++)
             for (int h = 0; h < heads; h++) {
-                Nd4j.gemm(head(dc, b, h), head(v4, b, h), head(dp, b, h), false, true, 1.0, 0.0);
-                Nd4j.gemm(head(probsDropped, b, h), head(dc, b, h), head(dv4, b, h), true, false, 1.0, 0.0);
+                Gemm.mm(head(dc, b, h), head(v4, b, h), head(dp, b, h), false, true, 1.0, 0.0);
+                Gemm.mm(head(probsDropped, b, h), head(dc, b, h), head(dv4, b, h), true, false, 1.0, 0.0);
             }
         INDArray ds = drop.backward(dp);
         // softmax backward: dS = P * (dP - rowsum(dP * P))
@@ -101,8 +111,8 @@ public final class Attention {
         INDArray dq4 = dq.get(dt, B, heads, T, dk), dk4 = dkB.get(dt, B, heads, S, dk);
         for (int b = 0; b < B; b++)
             for (int h = 0; h < heads; h++) {
-                Nd4j.gemm(head(ds, b, h), head(k4, b, h), head(dq4, b, h), false, false, 1.0, 0.0);
-                Nd4j.gemm(head(ds, b, h), head(q4, b, h), head(dk4, b, h), true, false, 1.0, 0.0);
+                Gemm.mm(head(ds, b, h), head(k4, b, h), head(dq4, b, h), false, false, 1.0, 0.0);
+                Gemm.mm(head(ds, b, h), head(q4, b, h), head(dk4, b, h), true, false, 1.0, 0.0);
             }
         INDArray dxq = q.get().backward(mergeHeads(dq2, dq4, B, T));
         INDArray dxk = k.get().backward(mergeHeads(dk2, dk4, B, S));
@@ -176,8 +186,8 @@ public final class Attention {
         INDArray sc = scores.get(dt, n, heads, 1, len).assign(bias);
         for (int b = 0; b < n; b++)
             for (int h = 0; h < heads; h++) {
-                INDArray kv = c.k.get(NDArrayIndex.point(b), NDArrayIndex.point(h), NDArrayIndex.interval(0, len), NDArrayIndex.all());
-                Nd4j.gemm(q3.get(NDArrayIndex.point(b), NDArrayIndex.interval(h, h + 1), NDArrayIndex.all()), kv, head(sc, b, h), false, true, 1.0, 1.0);
+                INDArray kv = cacheRows(c.k, b, h, len);
+                Gemm.mm(q3.get(NDArrayIndex.point(b), NDArrayIndex.interval(h, h + 1), NDArrayIndex.all()), kv, head(sc, b, h), false, true, 1.0, 1.0);
             }
         INDArray sc2 = sc.reshape((long) n * heads, len);
         Nd4j.exec(new SoftMax(sc2, sc2, 1));
@@ -185,8 +195,8 @@ public final class Attention {
         INDArray out3 = out.reshape(n, heads, dk);
         for (int b = 0; b < n; b++)
             for (int h = 0; h < heads; h++) {
-                INDArray vv = c.v.get(NDArrayIndex.point(b), NDArrayIndex.point(h), NDArrayIndex.interval(0, len), NDArrayIndex.all());
-                Nd4j.gemm(head(sc, b, h), vv, out3.get(NDArrayIndex.point(b), NDArrayIndex.interval(h, h + 1), NDArrayIndex.all()), false, false, 1.0, 0.0);
+                INDArray vv = cacheRows(c.v, b, h, len);
+                Gemm.mm(head(sc, b, h), vv, out3.get(NDArrayIndex.point(b), NDArrayIndex.interval(h, h + 1), NDArrayIndex.all()), false, false, 1.0, 0.0);
             }
         return o.get().forward(out, ForwardContext.inference());
     }

@@ -30,16 +30,16 @@ public final class Linear implements Projection {
             throw new IllegalArgumentException(weight.name() + ": input " + java.util.Arrays.toString(x.shape())
                 + " does not match [N, " + w.size(1) + "]");
         INDArray y = out.get(w.dataType(), x.size(0), w.size(0));
-        Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
+        Gemm.mm(x, w, y, false, true, 1.0, 0.0);
         lastX = x;
         return y;
     }
 
     @Override public INDArray backward(INDArray dy) {
         INDArray w = weight.value();
-        if (weight.trainable()) Nd4j.gemm(dy, lastX, weight.grad(), true, false, 1.0, 1.0);
+        if (weight.trainable()) Gemm.mm(dy, lastX, weight.grad(), true, false, 1.0, 1.0);
         INDArray d = dx.get(w.dataType(), dy.size(0), w.size(1));
-        Nd4j.gemm(dy, w, d, false, false, 1.0, 0.0);
+        Gemm.mm(dy, w, d, false, false, 1.0, 0.0);
         return d;
     }
 

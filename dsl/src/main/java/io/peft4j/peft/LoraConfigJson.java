@@ -48,7 +48,7 @@ public final class LoraConfigJson {
         TreeMap<String, JsonNode> m = new TreeMap<>();
         for (String k : List.of("alora_invocation_tokens", "arrow_config", "auto_mapping", "corda_config", "eva_config",
             "exclude_modules", "kasa_config", "layer_replication", "lora_ga_config", "megatron_config",
-            "monteclora_config", "revision", "target_parameters", "trainable_token_indices", "use_bdlora"))
+            "monteclora_config", "revision", "target_parameters", "trainable_token_indices", "use_bdlora", "velora_config"))
             m.put(k, f.nullNode());
         m.put("ensure_weight_tying", f.booleanNode(false));
         m.put("fan_in_fan_out", f.booleanNode(false));

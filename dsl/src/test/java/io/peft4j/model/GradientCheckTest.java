@@ -36,7 +36,7 @@ class GradientCheckTest {
         return m.forwardLoss(b, ForwardContext.training(42, 3));
     }
 
-    /** Checks 3 elements (largest analytic gradient + 2 random) of every parameter. */
+    /** Checks 2 elements (largest analytic gradient + 1 random) of every parameter. */
     static void check(T5Model m, Seq2SeqBatch b, Set<String> kindsSeen) {
         m.setAllTrainable(true);
         m.zeroGrad();
@@ -50,7 +50,7 @@ class GradientCheckTest {
             long n = v.length();
             List<Long> idx = new ArrayList<>();
             idx.add(Nd4j.argMax(Transforms_abs(g).reshape(n)).getLong(0));
-            idx.add((long) r.nextInt((int) n)); idx.add((long) r.nextInt((int) n));
+            idx.add((long) r.nextInt((int) n));
             double gmax = Math.abs(g.reshape(n).getDouble(idx.get(0)));
             assertTrue(gmax > 0, p.name() + " has an all-zero gradient");
             for (long i : idx) {

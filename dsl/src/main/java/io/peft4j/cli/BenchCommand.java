@@ -1,0 +1,161 @@
+package io.peft4j.cli;
+
+import io.peft4j.model.*;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code peft4j bench}: training-step and forward time of a T5 architecture with random weights
+ * (batch 8, source 256, target 64 by default), plus the time of the same step's GEMMs replayed
+ * alone, tokens/s and peak RSS. Modes: {@code full} (all weights trainable) and {@code qv} (only the
+ * attention q and v weights trainable).
+ */
+@Command(name = "bench", description = "Time forward and training steps of the T5 engine (random weights).")
+public final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "flan-t5-small | demo (default ${DEFAULT-VALUE})") String config = "flan-t5-small";
+    @Option(names = "--mode", description = "full | qv | lora8 (r 8, alpha 16, q,v) | lora32 (r 32, alpha 32, dropout 0.05, q,v) (default ${DEFAULT-VALUE})") String mode = "full";
+    @Option(names = "--threads", description = "ND4J / BLAS threads (default: OMP_NUM_THREADS or cores)") Integer threads;
+    @Option(names = "--steps", description = "timed steps (>= 5, default ${DEFAULT-VALUE})") int steps = 5;
+    @Option(names = "--warmup", description = "untimed warm-up steps (default ${DEFAULT-VALUE})") int warmup = 1;
+    @Option(names = "--batch", description = "batch size (default ${DEFAULT-VALUE})") int batch = 8;
+    @Option(names = "--source", description = "source length (default ${DEFAULT-VALUE})") int source = 256;
+    @Option(names = "--target", description = "target length (default ${DEFAULT-VALUE})") int target = 64;
+    @Option(names = "--csv", description = "print one CSV header and row instead of text") boolean csv;
+
+    /** The FLAN-T5-small architecture (../shared/models/flan-t5-small/config.json). */
+    public static T5Config flanT5Small() {
+        var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        n.put("vocab_size", 32128); n.put("d_model", 512); n.put("d_kv", 64); n.put("d_ff", 1024);
+        n.put("num_layers", 8); n.put("num_decoder_layers", 8); n.put("num_heads", 6);
+        n.put("feed_forward_proj", "gated-gelu"); n.put("dense_act_fn", "gelu_new"); n.put("is_gated_act", true);
+        n.put("tie_word_embeddings", false); n.put("dropout_rate", 0.1);
+        return T5Config.fromJson(n);
+    }
+
+    /** Placeholder demo architecture (small FLAN-T5 shape) until the demo issue defines it. */
+    public static T5Config demo() {
+        var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        n.put("vocab_size", 32128); n.put("d_model", 256); n.put("d_kv", 32); n.put("d_ff", 512);
+        n.put("num_layers", 4); n.put("num_decoder_layers", 4); n.put("num_heads", 4);
+        n.put("feed_forward_proj", "gated-gelu"); n.put("tie_word_embeddings", false); n.put("dropout_rate", 0.1);
+        return T5Config.fromJson(n);
+    }
+
+    @Override public Integer call() {
+        T5Config c = switch (config) {
+            case "flan-t5-small" -> flanT5Small();
+            case "demo" -> demo();
+            default -> { System.err.println("peft4j bench: unknown --config '" + config + "' (valid: flan-t5-small, demo)"); yield null; }
+        };
+        if (c == null) return 2;
+        if (!List.of("full", "qv", "lora8", "lora32").contains(mode)) {
+            System.err.println("peft4j bench: unknown --mode '" + mode + "' (valid: full, qv, lora8, lora32)");
+            return 2;
+        }
+        if (steps < 5) { System.err.println("peft4j bench: --steps must be >= 5, got " + steps); return 2; }
+        int nThreads = threads != null ? threads : envThreads();
+        setThreads(nThreads);
+        T5Model m = T5Model.fromConfig(c, 1234);
+        if (mode.equals("full")) m.setAllTrainable(true);
+        else if (mode.startsWith("lora")) {
+            io.peft4j.peft.LoraConfig lc = mode.equals("lora8")
+                ? io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(8).withAlpha(16)
+                : io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(32).withAlpha(32).withDropout(0.05);
+            io.peft4j.peft.LoraModel.of(m, lc, 1234);
+        } else {
+            m.setAllTrainable(false);
+            for (var e : m.projections().entrySet())
+                if (e.getKey().endsWith("Attention.q") || e.getKey().endsWith("Attention.v"))
+                    for (Parameter p : e.getValue().get().parameters()) p.setTrainable(true);
+        }
+        long trainable = 0;
+        for (Parameter p : m.parameters()) if (p.trainable()) trainable += p.size();
+        Random r = new Random(99);
+        int[][] ids = new int[batch][source], mask = new int[batch][source], labels = new int[batch][target];
+        for (int b = 0; b < batch; b++) {
+            for (int s = 0; s < source; s++) { ids[b][s] = 2 + r.nextInt(c.vocabSize() - 2); mask[b][s] = 1; }
+            for (int t = 0; t < target; t++) labels[b][t] = 2 + r.nextInt(c.vocabSize() - 2);
+        }
+        Seq2SeqBatch sb = new Seq2SeqBatch(ids, mask, labels);
+        double[] stepS = new double[steps], fwdS = new double[steps];
+        List<Gemm.Call> calls = null;
+        for (int i = -warmup; i < steps; i++) {
+            m.zeroGrad();
+            boolean record = i == 0;
+            if (record) Gemm.startRecording();
+            long t0 = System.nanoTime();
+            m.forwardLoss(sb, ForwardContext.training(7, i + warmup));
+            long t1 = System.nanoTime();
+            m.backward();
+            long t2 = System.nanoTime();
+            if (record) calls = Gemm.stopRecording();
+            if (i >= 0) { stepS[i] = (t2 - t0) / 1e9; fwdS[i] = (t1 - t0) / 1e9; }
+            if (!csv) System.err.printf("step %d: %.3f s (forward %.3f s)%n", i, (t2 - t0) / 1e9, (t1 - t0) / 1e9);
+        }
+        double gemmS = replay(calls);
+        double step = median(stepS), fwd = median(fwdS);
+        double tokensPerS = (double) batch * (source + target) / step;
+        double rss = peakRssMb();
+        if (csv) {
+            System.out.println("stack,config,mode,threads,step_s_median,tokens_per_s,peak_rss_mb,trainable_params,forward_s_median,gemm_s,gemm_calls,batch,source,target");
+            System.out.printf(Locale.ROOT, "peft4j-nd4j,%s,%s,%d,%.4f,%.1f,%.0f,%d,%.4f,%.4f,%d,%d,%d,%d%n", config, mode, nThreads, step,
+                tokensPerS, rss, trainable, fwd, gemmS, calls.size(), batch, source, target);
+        } else {
+            System.out.printf(Locale.ROOT, "config %s, mode %s, threads %d, batch %d, source %d, target %d, trainable params %,d%n",
+                config, mode, nThreads, batch, source, target, trainable);
+            System.out.printf(Locale.ROOT, "training step  median %.3f s over %d steps (%.1f tokens/s, source+target)%n", step, steps, tokensPerS);
+            System.out.printf(Locale.ROOT, "forward        median %.3f s%n", fwd);
+            System.out.printf(Locale.ROOT, "GEMMs alone    %.3f s (%d calls replayed; %.0f%% of the step)%n", gemmS, calls.size(), 100 * gemmS / step);
+            System.out.printf(Locale.ROOT, "peak RSS       %.0f MB%n", rss);
+        }
+        return 0;
+    }
+
+    /** Replays the recorded GEMM shapes on preallocated arrays (2 runs, the faster counts). */
+    static double replay(List<Gemm.Call> calls) {
+        Map<String, INDArray> pool = new HashMap<>();
+        double best = Double.MAX_VALUE;
+        for (int rep = 0; rep < 2; rep++) {
+            long t0 = System.nanoTime();
+            for (Gemm.Call k : calls) {
+                INDArray a = pool.computeIfAbsent("a" + Arrays.toString(k.a()), s -> Nd4j.rand(DataType.FLOAT, k.a()));
+                INDArray b = pool.computeIfAbsent("b" + Arrays.toString(k.b()), s -> Nd4j.rand(DataType.FLOAT, k.b()));
+                INDArray cc = pool.computeIfAbsent("c" + Arrays.toString(k.c()), s -> Nd4j.zeros(DataType.FLOAT, k.c()));
+                Nd4j.gemm(a, b, cc, k.ta(), k.tb(), 1.0, k.beta());
+            }
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static int envThreads() {
+        try { return Integer.parseInt(System.getenv("OMP_NUM_THREADS")); } catch (Exception e) { return Runtime.getRuntime().availableProcessors(); }
+    }
+
+    static void setThreads(int n) {
+        try { Nd4j.getEnvironment().setMaxThreads(n); } catch (Throwable ignored) { }
+        try { ((org.nd4j.linalg.api.blas.Blas) Nd4j.factory().blas()).setMaxThreads(n); } catch (Throwable ignored) { }
+    }
+
+    static double peakRssMb() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status")))
+                if (l.startsWith("VmHWM:")) return Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0;
+        } catch (Exception ignored) { }
+        return Double.NaN;
+    }
+}
