@@ -15,6 +15,15 @@ import static org.junit.jupiter.api.Assertions.*;
  * encoder/decoder depths, dropout active (masks are reproducible per (seed, step)), a soft prompt.
  */
 class GradientCheckTest {
+    private static int threadsBefore;
+
+    /** Tiny tensors: one thread avoids OpenMP synchronisation costs on every small op (several x faster). */
+    @org.junit.jupiter.api.BeforeAll static void oneThread() {
+        threadsBefore = Nd4j.getEnvironment().maxThreads();
+        Nd4j.getEnvironment().setMaxThreads(1);
+    }
+
+    @org.junit.jupiter.api.AfterAll static void restoreThreads() { Nd4j.getEnvironment().setMaxThreads(threadsBefore); }
 
     static T5Config tiny(String ffp, boolean tied, int encLayers, int decLayers, double dropout) {
         var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
