@@ -100,13 +100,13 @@ public final class BenchCommand implements Callable<Integer> {
             if (i >= 0) { stepS[i] = (t2 - t0) / 1e9; fwdS[i] = (t1 - t0) / 1e9; }
             if (!csv) System.err.printf("step %d: %.3f s (forward %.3f s)%n", i, (t2 - t0) / 1e9, (t1 - t0) / 1e9);
         }
-        double gemmS = replay(calls);
+        double gemmS = Gemm.replay(calls);
         double step = median(stepS), fwd = median(fwdS);
         double tokensPerS = (double) batch * (source + target) / step;
         double rss = peakRssMb();
         if (csv) {
             System.out.println("stack,config,mode,threads,step_s_median,tokens_per_s,peak_rss_mb,trainable_params,forward_s_median,gemm_s,gemm_calls,batch,source,target");
-            System.out.printf(Locale.ROOT, "peft4j-nd4j,%s,%s,%d,%.4f,%.1f,%.0f,%d,%.4f,%.4f,%d,%d,%d,%d%n", config, mode, nThreads, step,
+            System.out.printf(Locale.ROOT, "peft4j,%s,%s,%d,%.4f,%.1f,%.0f,%d,%.4f,%.4f,%d,%d,%d,%d%n", config, mode, nThreads, step,
                 tokensPerS, rss, trainable, fwd, gemmS, calls.size(), batch, source, target);
         } else {
             System.out.printf(Locale.ROOT, "config %s, mode %s, threads %d, batch %d, source %d, target %d, trainable params %,d%n",

@@ -32,7 +32,7 @@ public final class Dropout {
             for (int i = 0; i < n; ) {
                 long bits = rnd.nextLong();
                 for (int j = 0; j < 4 && i < n; j++, i++, bits >>>= 16) {
-                    float v = (int) (bits & 0xFFFF) >= threshold ? k : 0f;
+                    float v = k * (1 - (((int) (bits & 0xFFFF) - threshold) >>> 31));   // branch-free keep test
                     b.put(i, v);
                     xb.put(i, xb.get(i) * v);
                 }

@@ -13,7 +13,8 @@ public final class FeedForward {
     final Slot wi, wi1, wo;           // wi is wi_0 when gated; wi1 null unless gated
     final boolean gated;
     private final Dropout drop;
-    private final Buf h = new Buf(), g = new Buf(), dx = new Buf(), dlB = new Buf(), daB = new Buf();
+    private final Buf h = new Buf(), g = new Buf(), dx = new Buf(), dlB = new Buf(), daB = new Buf(), derB = new Buf();
+    private boolean derValid;          // derB holds gelu_new'(wi_0 x) of the last (training, float32) forward
     private INDArray pre0, pre1;      // wi / wi_0 output and wi_1 output of the last forward
 
     public FeedForward(Slot wi, Slot wi1, Slot wo, double dropout) {
@@ -30,13 +31,18 @@ public final class FeedForward {
             INDArray gl = g.get(pre0.dataType(), pre0.shape());
             java.nio.FloatBuffer a = Fast.fb(pre0), b = Fast.fb(pre1), gb = Fast.fb(gl), hb = Fast.fb(hid);
             int n = (int) pre0.length();
+            java.nio.FloatBuffer db = ctx.training() ? Fast.fb(derB.get(pre0.dataType(), pre0.shape())) : null;
             for (int i = 0; i < n; i++) {
                 float v = a.get(i);
-                float gv = (float) (0.5 * v * (1.0 + tanh(GELU_C * (v + GELU_A * v * v * v))));
+                double v2 = (double) v * v, t = tanh(GELU_C * (v + GELU_A * v2 * v));
+                float gv = (float) (0.5 * v * (1.0 + t));
                 gb.put(i, gv);
                 hb.put(i, gv * b.get(i));
+                if (db != null) db.put(i, (float) (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v2)));
             }
+            derValid = db != null;
         } else if (gated) {
+            derValid = false;
             pre1 = wi1.get().forward(x, ctx);
             INDArray gl = g.get(pre0.dataType(), pre0.shape());
             geluNew(pre0, gl);
@@ -57,17 +63,15 @@ public final class FeedForward {
             return wi.get().backward(dpre);
         }
         INDArray gl = g.get(pre0.dataType(), pre0.shape());
-        if (Fast.plain(dh, gl, pre0, pre1)) {
+        if (derValid && Fast.plain(dh, gl, pre0, pre1)) {
             INDArray dl = dlB.get(dh.dataType(), dh.shape()), da = daB.get(dh.dataType(), dh.shape());
-            java.nio.FloatBuffer d = Fast.fb(dh), gb = Fast.fb(gl), a = Fast.fb(pre0), b = Fast.fb(pre1),
-                lb = Fast.fb(dl), ab = Fast.fb(da);
+            java.nio.FloatBuffer d = Fast.fb(dh), gb = Fast.fb(gl), b = Fast.fb(pre1),
+                lb = Fast.fb(dl), ab = Fast.fb(da), der = Fast.fb(derB.get(dh.dataType(), dh.shape()));
             int n = (int) dh.length();
             for (int i = 0; i < n; i++) {
-                float dv = d.get(i), v = a.get(i);
+                float dv = d.get(i);
                 lb.put(i, dv * gb.get(i));
-                double v2 = (double) v * v, t = tanh(GELU_C * (v + GELU_A * v2 * v));
-                double der = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v2);
-                ab.put(i, (float) (dv * b.get(i) * der));
+                ab.put(i, dv * b.get(i) * der.get(i));
             }
             INDArray dx0 = wi.get().backward(da);
             INDArray dx1 = wi1.get().backward(dl);

@@ -34,7 +34,8 @@ public final class Gemm {
 
     public static List<Call> stopRecording() { List<Call> l = log; log = null; return l == null ? List.of() : l; }
 
-    static void mm(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, double beta) {
+    /** {@code c = alpha op(a) op(b) + beta c} for 2-D arrays (recorded when recording is on). */
+    public static void mm(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, double beta) {
         List<Call> l = log;
         if (l != null) l.add(new Call(a.shape(), b.shape(), c.shape(), ta, tb, beta));
         if (a.dataType() == DataType.FLOAT && b.dataType() == DataType.FLOAT && c.dataType() == DataType.FLOAT
@@ -68,6 +69,26 @@ public final class Gemm {
     static FloatPointer ptr(INDArray x) {
         org.bytedeco.javacpp.Pointer p = x.data().addressPointer();
         return p instanceof FloatPointer f ? f : new FloatPointer(p);
+    }
+
+    /** Replays recorded calls on preallocated random arrays (2 runs, the faster counts); seconds. */
+    public static double replay(List<Call> calls) {
+        java.util.Map<String, INDArray> pool = new java.util.HashMap<>();
+        double best = Double.MAX_VALUE;
+        for (int rep = 0; rep < 2; rep++) {
+            long t0 = System.nanoTime();
+            for (Call k : calls) {
+                INDArray a = pool.computeIfAbsent("a" + java.util.Arrays.toString(k.a()), s -> Nd4j.rand(DataType.FLOAT, k.a()));
+                INDArray b = pool.computeIfAbsent("b" + java.util.Arrays.toString(k.b()), s -> Nd4j.rand(DataType.FLOAT, k.b()));
+                INDArray c = pool.computeIfAbsent("c" + java.util.Arrays.toString(k.c()), s -> Nd4j.zeros(DataType.FLOAT, k.c()));
+                List<Call> saved = log;
+                log = null;
+                mm(a, b, c, k.ta(), k.tb(), 1.0, k.beta());
+                log = saved;
+            }
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
     }
 
     /**

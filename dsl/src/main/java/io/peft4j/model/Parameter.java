@@ -54,7 +54,14 @@ public final class Parameter {
     /** True when a gradient buffer exists and may hold a value. */
     public boolean hasGrad() { return grad != null; }
 
-    public void zeroGrad() { if (grad != null) grad.assign(0); }
+    public void zeroGrad() {
+        if (grad == null) return;
+        if (Fast.plain(grad)) {                  // a Java fill: ND4J's assign(0) dispatch measured ~3 ms per call here
+            java.nio.FloatBuffer b = Fast.fb(grad);
+            int n = (int) grad.length();
+            for (int i = 0; i < n; i++) b.put(i, 0f);
+        } else grad.assign(0);
+    }
 
     @Override public String toString() {
         return name + java.util.Arrays.toString(value.shape()) + (trainable ? " trainable" : " frozen");

@@ -1,6 +1,7 @@
 package io.peft4j.peft;
 
 import io.peft4j.model.ForwardContext;
+import io.peft4j.model.Gemm;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.Projection;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -199,8 +200,8 @@ public final class LoraLinear implements PeftLayer {
                 xd = xc.mul(mask);
             }
             INDArray u = Nd4j.createUninitialized(xc.dataType(), xc.size(0), a.rank());   // [N, r]
-            Nd4j.gemm(xd, a.a().value(), u, false, true, 1.0, 0.0);
-            Nd4j.gemm(u, a.b().value(), y, false, true, a.scaling(), 1.0);
+            Gemm.mm(xd, a.a().value(), u, false, true, 1.0, 0.0);
+            Gemm.mm(u, a.b().value(), y, false, true, a.scaling(), 1.0);
             if (ctx.training()) caches.add(new Cache(a, xd, mask, u));
         }
         if (ctx.training()) lastX = xc;
@@ -239,13 +240,16 @@ public final class LoraLinear implements PeftLayer {
         for (Cache c : caches) {
             LoraAdapter a = c.adapter();
             double s = a.scaling();
-            if (a.b().trainable()) Nd4j.gemm(dyc, c.u(), a.b().grad(), true, false, s, 1.0);       // dB += s dy^T u   [out, r]
+            if (a.b().trainable()) Gemm.mm(dyc, c.u(), a.b().grad(), true, false, s, 1.0);       // dB += s dy^T u   [out, r]
             INDArray du = Nd4j.createUninitialized(dyc.dataType(), dyc.size(0), a.rank());
-            Nd4j.gemm(dyc, a.b().value(), du, false, false, s, 0.0);                               // du = s dy B      [N, r]
-            if (a.a().trainable()) Nd4j.gemm(du, c.xd(), a.a().grad(), true, false, 1.0, 1.0);      // dA += du^T xd    [r, in]
-            INDArray dxd = du.mmul(a.a().value());                                                   // [N, in]
-            if (c.mask() != null) dxd.muli(c.mask());
-            dx.addi(dxd);
+            Gemm.mm(dyc, a.b().value(), du, false, false, s, 0.0);                               // du = s dy B      [N, r]
+            if (a.a().trainable()) Gemm.mm(du, c.xd(), a.a().grad(), true, false, 1.0, 1.0);      // dA += du^T xd    [r, in]
+            if (c.mask() == null) Gemm.mm(du, a.a().value(), dx, false, false, 1.0, 1.0);        // dx += du A       [N, in]
+            else {
+                INDArray dxd = Nd4j.createUninitialized(dyc.dataType(), dyc.size(0), inFeatures());
+                Gemm.mm(du, a.a().value(), dxd, false, false, 1.0, 0.0);
+                dx.addi(dxd.muli(c.mask()));
+            }
         }
         caches.clear();
         lastX = null;
