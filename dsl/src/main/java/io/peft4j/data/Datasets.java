@@ -88,9 +88,10 @@ public final class Datasets {
         requireFile(file, "jsonl");
         String stem = stem(file);
         Cols cols = new Cols();
+        int lineNo = 0;
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
-            int lineNo = 0, row = 0;
+            int row = 0;
             while ((line = in.readLine()) != null) {
                 lineNo++;
                 if (line.isBlank()) continue;
@@ -107,6 +108,8 @@ public final class Datasets {
                     text(node, "topic", "topic1"), text(node, "summary1"), text(node, "summary2"), text(node, "summary3"));
                 row++;
             }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ":" + (lineNo + 1) + ": not valid UTF-8 text", e);
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + file, e);
         }

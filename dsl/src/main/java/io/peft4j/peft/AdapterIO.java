@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.peft4j.hf.AtomicFiles;
 import io.peft4j.hf.FileFormatException;
+import io.peft4j.hf.PickleCheckpoints;
 import io.peft4j.hf.SafeTensors;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.Seq2SeqModel;
@@ -133,7 +134,7 @@ public final class AdapterIO {
     public static void loadLora(LoraModel<?> lora, String name, Path dir) {
         LoraConfigJson.Parsed parsed = readLoraConfig(dir);
         Path wf = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(wf)) throw new FileFormatException(wf, "missing: the adapter folder has a config but no weights");
+        if (!Files.isRegularFile(wf)) throw PickleCheckpoints.missing(wf, ": the adapter folder has a config but no weights");
         Map<String, INDArray> tensors = SafeTensors.read(wf);
         // check names and shapes before touching the model
         LoraConfig c = parsed.config();
