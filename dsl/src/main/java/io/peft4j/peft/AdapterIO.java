@@ -139,8 +139,13 @@ public final class AdapterIO {
         // check names and shapes before touching the model
         LoraConfig c = parsed.config();
         Seq2SeqModel model = lora.model();
-        List<String> modules = new TargetResolver(model.projections().keySet())
-            .resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
+        List<String> modules;
+        try {
+            modules = new TargetResolver(model.projections().keySet())
+                .resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
+        } catch (IllegalArgumentException e) {   // e.g. NoMatchingTargetException: the config does not fit this model
+            throw new FileFormatException(dir.resolve(CONFIG), e.getMessage(), e);
+        }
         Map<String, long[]> expected = new LinkedHashMap<>();
         for (String m : modules) {
             var p = model.projections().get(m).get();
