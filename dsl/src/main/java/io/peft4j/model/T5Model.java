@@ -315,6 +315,7 @@ public final class T5Model implements Seq2SeqModel {
 
     void validateInputs(int[][] ids, int[][] mask) {
         Embedding.validate(ids, config.vocabSize(), "input_ids");
+        if (ids.length == 0) throw new IllegalArgumentException("input_ids has no rows (empty batch)");
         if (mask == null || mask.length != ids.length)
             throw new IllegalArgumentException("attention_mask must have " + ids.length + " rows");
         for (int b = 0; b < mask.length; b++) {
