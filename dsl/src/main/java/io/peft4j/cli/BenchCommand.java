@@ -40,10 +40,10 @@ public final class BenchCommand implements Callable<Integer> {
         return T5Config.fromJson(n);
     }
 
-    /** Placeholder demo architecture (small FLAN-T5 shape) until the demo issue defines it. */
+    /** The demo model's architecture (io.peft4j.demo.DemoPretraining: d_model 128, 4+4 layers, vocab 4000, gated-gelu, untied). */
     public static T5Config demo() {
         var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
-        n.put("vocab_size", 32128); n.put("d_model", 256); n.put("d_kv", 32); n.put("d_ff", 512);
+        n.put("vocab_size", 4000); n.put("d_model", 128); n.put("d_kv", 32); n.put("d_ff", 512);
         n.put("num_layers", 4); n.put("num_decoder_layers", 4); n.put("num_heads", 4);
         n.put("feed_forward_proj", "gated-gelu"); n.put("tie_word_embeddings", false); n.put("dropout_rate", 0.1);
         return T5Config.fromJson(n);

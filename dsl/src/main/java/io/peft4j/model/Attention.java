@@ -25,6 +25,9 @@ public final class Attention {
     private int B, T, S;
     private boolean selfAttention;
     private INDArray probs, probsDropped, lastDKv, lastDScores;
+    private INDArray q4, k4, v4;        // [B, H, T|S, dk] (ND4J path)
+    private INDArray q2, k2, v2;        // [B*T|S, H*dk] projection outputs (float32 path)
+    private boolean fastLast;
 
     public Attention(Slot q, Slot k, Slot v, Slot o, int heads, int dk, double dropout) {
         this.q = q; this.k = k; this.v = v; this.o = o; this.heads = heads; this.dk = dk;
@@ -65,9 +68,65 @@ public final class Attention {
         this.B = B; this.T = T; this.S = S; this.selfAttention = kvIn == null;
         if (kvIn == null) kvIn = x;
         DataType dt = x.dataType();
-        INDArray q4 = split(qh, q.get().forward(x, ctx), B, T);
-        INDArray k4 = split(kh, k.get().forward(kvIn, ctx), B, S);
-        INDArray v4 = split(vh, v.get().forward(kvIn, ctx), B, S);
+        if (Fast.plain(x, kvIn, bias)) {
+            INDArray q2 = q.get().forward(x, ctx), k2 = k.get().forward(kvIn, ctx), v2 = v.get().forward(kvIn, ctx);
+            if (Fast.plain(q2, k2, v2)) return forwardFast(q2, k2, v2, bias, ctx);
+            q4 = split(qh, q2, B, T); k4 = split(kh, k2, B, S); v4 = split(vh, v2, B, S);
+            return forwardNd4j(bias, ctx);
+        }
+        fastLast = false;
+        q4 = split(qh, q.get().forward(x, ctx), B, T);
+        k4 = split(kh, k.get().forward(kvIn, ctx), B, S);
+        v4 = split(vh, v.get().forward(kvIn, ctx), B, S);
+        return forwardNd4j(bias, ctx);
+    }
+
+    /**
+     * Float32 path: per-head products straight on the projections' [B*T, H*dk] outputs (leading
+     * dimension H*dk, no split/merge copies), softmax with the bias added in one Java pass.
+     */
+    private INDArray forwardFast(INDArray q2, INDArray k2, INDArray v2, INDArray bias, ForwardContext ctx) {
+        fastLast = true;
+        this.q2 = q2; this.k2 = k2; this.v2 = v2;
+        int inner = heads * dk;
+        DataType dt = q2.dataType();
+        INDArray sc = scores.get(dt, B, heads, T, S);
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < heads; h++)
+                Gemm.raw(q2, (long) b * T * inner + (long) h * dk, false, inner, k2, (long) b * S * inner + (long) h * dk, true, inner,
+                    sc, ((long) b * heads + h) * T * S, S, T, S, dk, 1.0, 0.0);
+        softmaxRows(Fast.fb(sc), Fast.fb(bias), B * heads * T, S);
+        probs = sc;
+        probsDropped = sc;
+        if (ctx.training()) {
+            INDArray p = pd.get(dt, B, heads, T, S);
+            Fast.scale(sc, 1f, p);
+            probsDropped = drop.forwardInPlace(p, ctx);
+        } else drop.forwardInPlace(sc, ctx);
+        INDArray m = merged.get(dt, (long) B * T, inner);
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < heads; h++)
+                Gemm.raw(probsDropped, ((long) b * heads + h) * T * S, false, S, v2, (long) b * S * inner + (long) h * dk, false, inner,
+                    m, (long) b * T * inner + (long) h * dk, inner, T, dk, S, 1.0, 0.0);
+        return o.get().forward(m, ctx);
+    }
+
+    /** Row-wise softmax of (s + bias) in place over {@code rows} rows of length {@code n}. */
+    static void softmaxRows(java.nio.FloatBuffer s, java.nio.FloatBuffer bias, int rows, int n) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) { float v = s.get(o + j) + bias.get(o + j); s.put(o + j, v); if (v > max) max = v; }
+            float sum = 0f;
+            for (int j = 0; j < n; j++) { float e = (float) Math.exp(s.get(o + j) - max); s.put(o + j, e); sum += e; }
+            float inv = 1f / sum;
+            for (int j = 0; j < n; j++) s.put(o + j, s.get(o + j) * inv);
+        }
+    }
+
+    private INDArray forwardNd4j(INDArray bias, ForwardContext ctx) {
+        fastLast = false;
+        DataType dt = bias.dataType();
         INDArray sc = scores.get(dt, B, heads, T, S).assign(bias);
         for (int b = 0; b < B; b++)
             for (int h = 0; h < heads; h++)
@@ -93,9 +152,9 @@ public final class Attention {
      * @return dX for the query input (for self-attention including the key/value paths)
      */
     public INDArray backward(INDArray dOut) {
+        if (fastLast) return backwardFast(dOut);
         DataType dt = dOut.dataType();
         INDArray dc = split(dctx, o.get().backward(dOut), B, T);
-        INDArray q4 = qh.get(dt, B, heads, T, dk), k4 = kh.get(dt, B, heads, S, dk), v4 = vh.get(dt, B, heads, S, dk);
         INDArray dp = dP.get(dt, B, heads, T, S), dv4 = dv.get(dt, B, heads, S, dk);
         for (int b = 0; b < B; b++)
             for (int h = 0; h < heads; h++) {
@@ -123,6 +182,55 @@ public final class Attention {
         }
         lastDKv = dkv.get(dt, dxk.shape()).assign(dxk).addi(dxv);
         return dxq;
+    }
+
+    private INDArray backwardFast(INDArray dOut) {
+        INDArray dc = o.get().backward(dOut);                                   // [B*T, inner]
+        if (!Fast.plain(dc)) dc = dc.dup('c');
+        DataType dt = dc.dataType();
+        int inner = heads * dk;
+        INDArray dp = dP.get(dt, B, heads, T, S), dv2b = dv2.get(dt, (long) B * S, inner);
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < heads; h++) {
+                long so = ((long) b * heads + h) * T * S, to = (long) b * T * inner + (long) h * dk, ko = (long) b * S * inner + (long) h * dk;
+                Gemm.raw(dc, to, false, inner, v2, ko, true, inner, dp, so, S, T, S, dk, 1.0, 0.0);
+                Gemm.raw(probsDropped, so, true, S, dc, to, false, inner, dv2b, ko, inner, S, dk, T, 1.0, 0.0);
+            }
+        INDArray ds = drop.backward(dp);
+        softmaxBackwardRows(Fast.fb(ds), Fast.fb(probs), B * heads * T, S);
+        lastDScores = ds;
+        INDArray dq2b = dq2.get(dt, (long) B * T, inner), dk2b = dk2.get(dt, (long) B * S, inner);
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < heads; h++) {
+                long so = ((long) b * heads + h) * T * S, to = (long) b * T * inner + (long) h * dk, ko = (long) b * S * inner + (long) h * dk;
+                Gemm.raw(ds, so, false, S, k2, ko, false, inner, dq2b, to, inner, T, dk, S, 1.0, 0.0);
+                Gemm.raw(ds, so, true, S, q2, to, false, inner, dk2b, ko, inner, S, dk, T, 1.0, 0.0);
+            }
+        INDArray dxq = q.get().backward(dq2b);
+        INDArray dxk = k.get().backward(dk2b);
+        INDArray dxv = v.get().backward(dv2b);
+        if (selfAttention) {
+            lastDKv = null;
+            INDArray out = dx.get(dt, dxq.shape());
+            if (Fast.plain(dxq, dxk, dxv, out)) { Fast.add(dxq, dxk, out); Fast.addInPlace(out, dxv); }
+            else out.assign(dxq).addi(dxk).addi(dxv);
+            return out;
+        }
+        INDArray kv = dkv.get(dt, dxk.shape());
+        if (Fast.plain(dxk, dxv, kv)) Fast.add(dxk, dxv, kv);
+        else kv.assign(dxk).addi(dxv);
+        lastDKv = kv;
+        return dxq;
+    }
+
+    /** In place: ds = p * (ds - rowsum(ds * p)) for {@code rows} rows of length {@code n}. */
+    static void softmaxBackwardRows(java.nio.FloatBuffer ds, java.nio.FloatBuffer p, int rows, int n) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            float dot = 0f;
+            for (int j = 0; j < n; j++) dot += ds.get(o + j) * p.get(o + j);
+            for (int j = 0; j < n; j++) ds.put(o + j, p.get(o + j) * (ds.get(o + j) - dot));
+        }
     }
 
     /** Cross-attention only: the gradient w.r.t. the key/value input (encoder states) of the last backward. */

@@ -24,6 +24,21 @@ public final class Dropout {
         active = ctx.training() && p > 0;
         if (!active) return x;
         INDArray m = mask.get(x.dataType(), x.shape());
+        if (Fast.plain(x, m)) {                  // same mask as fill(), applied in the same pass
+            FloatBuffer b = Fast.fb(m), xb = Fast.fb(x);
+            SplittableRandom rnd = ctx.nextRandom();
+            int n = (int) m.length(), threshold = (int) Math.round(p * 65536.0);
+            float k = (float) (1.0 / (1.0 - p));
+            for (int i = 0; i < n; ) {
+                long bits = rnd.nextLong();
+                for (int j = 0; j < 4 && i < n; j++, i++, bits >>>= 16) {
+                    float v = (int) (bits & 0xFFFF) >= threshold ? k : 0f;
+                    b.put(i, v);
+                    xb.put(i, xb.get(i) * v);
+                }
+            }
+            return x;
+        }
         fill(m, ctx.nextRandom());
         return x.muli(m);
     }
@@ -31,6 +46,13 @@ public final class Dropout {
     /** @return dy * mask in a buffer of this layer (dy untouched), or dy itself when inactive */
     public INDArray backward(INDArray dy) {
         if (!active) return dy;
+        INDArray m = mask.get(dy.dataType(), dy.shape()), out = dx.get(dy.dataType(), dy.shape());
+        if (Fast.plain(dy, m)) {
+            FloatBuffer a = Fast.fb(dy), b = Fast.fb(m), o = Fast.fb(out);
+            int n = (int) dy.length();
+            for (int i = 0; i < n; i++) o.put(i, a.get(i) * b.get(i));
+            return out;
+        }
         return dx.get(dy.dataType(), dy.shape()).assign(dy).muli(mask.get(dy.dataType(), dy.shape()));
     }
 

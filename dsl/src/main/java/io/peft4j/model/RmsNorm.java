@@ -11,7 +11,10 @@ public final class RmsNorm {
     private final Parameter weight;   // [d]
     private final double eps;
     private final Buf xhat = new Buf(), y = new Buf();
-    private INDArray r;               // [N, 1] reciprocal rms of the last forward
+    private INDArray r;               // [N, 1] reciprocal rms of the last forward (ND4J path)
+    private float[] rf = new float[0]; // [N] reciprocal rms of the last forward (float32 fast path)
+    private final Buf dxB = new Buf();
+    private boolean fastLast;
 
     public RmsNorm(Parameter weight, double eps) { this.weight = weight; this.eps = eps; }
 
@@ -20,14 +23,59 @@ public final class RmsNorm {
     /** @param x [N, d] @return [N, d] (a buffer owned by this layer) */
     public INDArray forward(INDArray x) {
         long n = x.size(0), d = x.size(1);
+        INDArray w = weight.value();
+        if (Fast.plain(x, w)) {
+            fastLast = true;
+            INDArray xh = xhat.get(x.dataType(), n, d), out = y.get(x.dataType(), n, d);
+            java.nio.FloatBuffer xb = Fast.fb(x), hb = Fast.fb(xh), ob = Fast.fb(out), wb = Fast.fb(w);
+            int N = (int) n, D = (int) d;
+            if (rf.length < N) rf = new float[N];
+            float[] wa = new float[D];
+            for (int j = 0; j < D; j++) wa[j] = wb.get(j);
+            for (int i = 0; i < N; i++) {
+                int o = i * D;
+                float ss = 0f;                                  // float32 accumulation, as PyTorch's mean in float32
+                for (int j = 0; j < D; j++) { float v = xb.get(o + j); ss += v * v; }
+                float rr = (float) (1.0 / Math.sqrt(ss / D + (float) eps));
+                rf[i] = rr;
+                for (int j = 0; j < D; j++) { float h = xb.get(o + j) * rr; hb.put(o + j, h); ob.put(o + j, h * wa[j]); }
+            }
+            return out;
+        }
+        fastLast = false;
         r = Transforms.pow(x.mul(x).mean(true, 1).addi(eps), -0.5, false);          // [N, 1]
         INDArray xh = xhat.get(x.dataType(), n, d).assign(x).muliColumnVector(r);
         return y.get(x.dataType(), n, d).assign(xh).muliRowVector(weight.value());
     }
 
-    /** @param dy [N, d] @return dx [N, d] (freshly allocated) */
+    /** @param dy [N, d] @return dx [N, d] (a buffer owned by this layer on the float32 path, else freshly allocated) */
     public INDArray backward(INDArray dy) {
         INDArray xh = xhat.get(dy.dataType(), dy.shape());
+        if (fastLast && Fast.plain(dy, xh)) {
+            int N = (int) dy.size(0), D = (int) dy.size(1);
+            INDArray dx = dxB.get(dy.dataType(), N, D);
+            java.nio.FloatBuffer gb = Fast.fb(dy), hb = Fast.fb(xh), ob = Fast.fb(dx), wb = Fast.fb(weight.value());
+            float[] wa = new float[D], dw = weight.trainable() ? new float[D] : null;
+            for (int j = 0; j < D; j++) wa[j] = wb.get(j);
+            for (int i = 0; i < N; i++) {
+                int o = i * D;
+                float m = 0f;
+                for (int j = 0; j < D; j++) {
+                    float g = gb.get(o + j), h = hb.get(o + j);
+                    m += g * wa[j] * h;
+                    if (dw != null) dw[j] += g * h;
+                }
+                m /= D;
+                float rr = rf[i];
+                for (int j = 0; j < D; j++) ob.put(o + j, (gb.get(o + j) * wa[j] - hb.get(o + j) * m) * rr);
+            }
+            if (dw != null) {
+                INDArray gw = weight.grad();
+                if (Fast.plain(gw)) { java.nio.FloatBuffer b = Fast.fb(gw); for (int j = 0; j < D; j++) b.put(j, b.get(j) + dw[j]); }
+                else gw.addi(org.nd4j.linalg.factory.Nd4j.createFromArray(dw));
+            }
+            return dx;
+        }
         if (weight.trainable()) weight.grad().addi(dy.mul(xh).sum(0));
         INDArray g = dy.mulRowVector(weight.value());                             // dL/dxhat
         INDArray m = g.mul(xh).mean(true, 1);                                     // [N, 1]

@@ -24,24 +24,37 @@ public final class T5Block {
      */
     INDArray forward(INDArray x, int B, int T, INDArray selfBias, INDArray enc, int S, INDArray crossBias, ForwardContext ctx) {
         INDArray a = d0.forwardInPlace(self.forward(ln0.forward(x), null, B, T, T, selfBias, ctx), ctx);
-        INDArray h = h1.get(x.dataType(), x.shape()).assign(x).addi(a);
+        INDArray h = residual(h1, x, a);
         if (cross != null) {
             a = d1.forwardInPlace(cross.forward(ln1.forward(h), enc, B, T, S, crossBias, ctx), ctx);
-            h = h2.get(x.dataType(), x.shape()).assign(h).addi(a);
+            h = residual(h2, h, a);
         }
         INDArray f = dF.forwardInPlace(ff.forward(lnF.forward(h), ctx), ctx);
-        return h3.get(x.dataType(), x.shape()).assign(h).addi(f);
+        return residual(h3, h, f);
+    }
+
+    /** buf = x + a (a fused loop on the float32 path). */
+    private static INDArray residual(Buf buf, INDArray x, INDArray a) {
+        INDArray out = buf.get(x.dataType(), x.shape());
+        if (Fast.plain(x, a, out)) Fast.add(x, a, out);
+        else out.assign(x).addi(a);
+        return out;
+    }
+
+    private static INDArray addInPlace(INDArray g, INDArray d) {
+        if (Fast.plain(g, d)) { Fast.addInPlace(g, d); return g; }
+        return g.addi(d);
     }
 
     /** @param dOut [B*T, d]; dEnc accumulates the encoder-state gradient (decoder) @return dx */
     INDArray backward(INDArray dOut, INDArray dEnc) {
-        INDArray dh = lnF.backward(ff.backward(dF.backward(dOut))).addi(dOut);
+        INDArray dh = addInPlace(lnF.backward(ff.backward(dF.backward(dOut))), dOut);
         if (cross != null) {
-            INDArray g = ln1.backward(cross.backward(d1.backward(dh))).addi(dh);
-            dEnc.addi(cross.lastDKv());
+            INDArray g = addInPlace(ln1.backward(cross.backward(d1.backward(dh))), dh);
+            addInPlace(dEnc, cross.lastDKv());
             dh = g;
         }
-        return ln0.backward(self.backward(d0.backward(dh))).addi(dh);
+        return addInPlace(ln0.backward(self.backward(d0.backward(dh))), dh);
     }
 
     /** Generation: one position per row. */
