@@ -88,9 +88,10 @@ public final class Datasets {
         requireFile(file, "jsonl");
         String stem = stem(file);
         Cols cols = new Cols();
+        int lineNo = 0;
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
-            int lineNo = 0, row = 0;
+            int row = 0;
             while ((line = in.readLine()) != null) {
                 lineNo++;
                 if (line.isBlank()) continue;
@@ -107,6 +108,8 @@ public final class Datasets {
                     text(node, "topic", "topic1"), text(node, "summary1"), text(node, "summary2"), text(node, "summary3"));
                 row++;
             }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ":" + (lineNo + 1) + ": not valid UTF-8 text", e);
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + file, e);
         }
@@ -127,6 +130,7 @@ public final class Datasets {
     /** A CSV file with a header row (RFC 4180 quoting; cells may span lines; at most {@link #MAX_CSV_CELL} characters a cell). */
     public static Dataset csv(Path file) {
         requireFile(file, "csv");
+        requireUtf8(file);
         Table t;
         try {
             t = Table.read().csv(CsvReadOptions.builder(file.toFile())
@@ -152,6 +156,21 @@ public final class Datasets {
                 get.apply(new String[]{"summary2"}), get.apply(new String[]{"summary3"}));
         }
         return cols.toDataset(stem);
+    }
+
+    /** Streams {@code file} through a strict UTF-8 decoder (Tablesaw would silently replace bad bytes). */
+    private static void requireUtf8(Path file) {
+        var decoder = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        try (var in = new java.io.InputStreamReader(Files.newInputStream(file), decoder)) {
+            char[] buf = new char[8192];
+            while (in.read(buf) >= 0) { /* decode only */ }
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException("cannot read CSV " + file + ": not valid UTF-8 text", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + file, e);
+        }
     }
 
     private static void requireFile(Path file, String what) {

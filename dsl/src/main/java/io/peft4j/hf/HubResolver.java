@@ -148,6 +148,9 @@ public final class HubResolver {
     private static void validateFile(String f) {
         if (f == null || f.isBlank() || f.startsWith("/") || f.contains("..") || f.contains("\\"))
             throw new IllegalArgumentException("invalid repository file name \"" + f + "\" (a relative path inside the repository)");
+        if (PickleCheckpoints.isPickle(f))
+            throw new IllegalArgumentException("\"" + f + "\" is a pickle checkpoint, which peft4j refuses to load (unpickling can run "
+                + "arbitrary code); request the safetensors file (model.safetensors, adapter_model.safetensors) instead");
     }
 
     private static Optional<Path> cachedSnapshot(Path repo, String rev) throws IOException {

@@ -49,6 +49,26 @@ public record T5Config(
         if (v <= 0) throw new IllegalArgumentException(key + " must be positive, got " + v);
     }
 
+    /**
+     * Number of base parameters a model of this config holds (what {@code model.safetensors} must
+     * provide), computed with overflow checks: shared embedding, untied lm_head, attention, feed-forward,
+     * layer norms and the two relative position biases.
+     *
+     * @throws ArithmeticException when the count overflows a long
+     */
+    public long parameterCount() {
+        long d = dModel, inner = Math.multiplyExact((long) numHeads, dKv), ff = dFf;
+        long attention = Math.multiplyExact(4L, Math.multiplyExact(inner, d));
+        long feedForward = Math.multiplyExact(isGatedAct ? 3L : 2L, Math.multiplyExact(ff, d));
+        long encLayer = Math.addExact(Math.addExact(attention, feedForward), 2 * d);
+        long decLayer = Math.addExact(Math.addExact(Math.multiplyExact(2L, attention), feedForward), 3 * d);
+        long embeddings = Math.multiplyExact(tieWordEmbeddings ? 1L : 2L, Math.multiplyExact((long) vocabSize, d));
+        long bias = 2L * relativeAttentionNumBuckets * numHeads;
+        long n = Math.addExact(embeddings, Math.multiplyExact(encLayer, numLayers));
+        n = Math.addExact(n, Math.multiplyExact(decLayer, numDecoderLayers));
+        return Math.addExact(n, bias + 2 * d);
+    }
+
     /** Inner attention size {@code num_heads * d_kv} (may differ from d_model). */
     public int innerDim() { return numHeads * dKv; }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peft4j.hf.AtomicFiles;
 import io.peft4j.hf.FileFormatException;
+import io.peft4j.hf.PickleCheckpoints;
 import io.peft4j.hf.SafeTensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -166,8 +167,10 @@ public final class T5Model implements Seq2SeqModel {
     public static T5Model load(Path dir) {
         Path cfg = dir.resolve("config.json");
         if (!Files.isRegularFile(cfg)) throw new FileFormatException(cfg, "missing (not a model folder)");
-        T5Model m = new T5Model(T5Config.fromJson(cfg), DataType.FLOAT);
+        T5Config config = T5Config.fromJson(cfg);
         List<Path> files = weightFiles(dir);
+        checkSize(cfg, config, files);
+        T5Model m = new T5Model(config, DataType.FLOAT);
         Set<String> seen = new HashSet<>();
         List<String> unexpected = new ArrayList<>();
         for (Path f : files) {
@@ -193,12 +196,33 @@ public final class T5Model implements Seq2SeqModel {
         return m;
     }
 
+    /**
+     * Refuses a config whose dimensions need far more values than the weight files hold, before
+     * anything is allocated (a hostile config.json could otherwise ask for terabytes).
+     */
+    private static void checkSize(Path cfg, T5Config config, List<Path> files) {
+        long available = 0;
+        for (Path f : files)
+            for (SafeTensors.Entry e : SafeTensors.header(f).entries().values()) available += e.elements();
+        long needed;
+        try {
+            needed = config.parameterCount();
+        } catch (ArithmeticException e) {
+            throw new FileFormatException(cfg, "dimensions describe more than 2^63 parameters");
+        }
+        // small differences fall through to the per-tensor checks, which name the missing tensor; this
+        // only stops configs far out of line with their weights (allocation stays within 2x the file + 4 MiB)
+        if (needed > 2 * available + (1L << 20))
+            throw new FileFormatException(cfg, "describes a model of " + needed + " parameters but the weight files "
+                + files + " hold only " + available + " values (config and weights do not belong together)");
+    }
+
     private static List<Path> weightFiles(Path dir) {
         Path single = dir.resolve("model.safetensors");
         if (Files.isRegularFile(single)) return List.of(single);
         Path index = dir.resolve("model.safetensors.index.json");
         if (!Files.isRegularFile(index))
-            throw new FileFormatException(single, "missing (and no model.safetensors.index.json in " + dir + ")");
+            throw PickleCheckpoints.missing(single, " (and no model.safetensors.index.json in " + dir + ")");
         try {
             JsonNode map = new ObjectMapper().readTree(index.toFile()).get("weight_map");
             if (map == null || !map.isObject()) throw new FileFormatException(index, "has no 'weight_map' object");
@@ -293,6 +317,7 @@ public final class T5Model implements Seq2SeqModel {
 
     void validateInputs(int[][] ids, int[][] mask) {
         Embedding.validate(ids, config.vocabSize(), "input_ids");
+        if (ids.length == 0) throw new IllegalArgumentException("input_ids has no rows (empty batch)");
         if (mask == null || mask.length != ids.length)
             throw new IllegalArgumentException("attention_mask must have " + ids.length + " rows");
         for (int b = 0; b < mask.length; b++) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.peft4j.hf.AtomicFiles;
 import io.peft4j.hf.FileFormatException;
+import io.peft4j.hf.PickleCheckpoints;
 import io.peft4j.hf.SafeTensors;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.Seq2SeqModel;
@@ -133,13 +134,18 @@ public final class AdapterIO {
     public static void loadLora(LoraModel<?> lora, String name, Path dir) {
         LoraConfigJson.Parsed parsed = readLoraConfig(dir);
         Path wf = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(wf)) throw new FileFormatException(wf, "missing: the adapter folder has a config but no weights");
+        if (!Files.isRegularFile(wf)) throw PickleCheckpoints.missing(wf, ": the adapter folder has a config but no weights");
         Map<String, INDArray> tensors = SafeTensors.read(wf);
         // check names and shapes before touching the model
         LoraConfig c = parsed.config();
         Seq2SeqModel model = lora.model();
-        List<String> modules = new TargetResolver(model.projections().keySet())
-            .resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
+        List<String> modules;
+        try {
+            modules = new TargetResolver(model.projections().keySet())
+                .resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
+        } catch (IllegalArgumentException e) {   // e.g. NoMatchingTargetException: the config does not fit this model
+            throw new FileFormatException(dir.resolve(CONFIG), e.getMessage(), e);
+        }
         Map<String, long[]> expected = new LinkedHashMap<>();
         for (String m : modules) {
             var p = model.projections().get(m).get();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.hf.FileFormatException;
+import io.peft4j.hf.PickleCheckpoints;
 import io.peft4j.hf.SafeTensors;
 import io.peft4j.model.Seq2SeqModel;
 import io.peft4j.model.T5Model;
@@ -79,6 +80,7 @@ public final class OtherAdapterIO {
         Ia3Config c;
         try { c = new Ia3Config(targets, ffm, save); } catch (IllegalArgumentException e) { throw new FileFormatException(cf, e.getMessage(), e); }
         Path wf = dir.resolve(AdapterIO.WEIGHTS);
+        PickleCheckpoints.requireSafetensors(wf);
         Map<String, INDArray> tensors = SafeTensors.read(wf);
         // check before wrapping the model
         List<String> modules = new TargetResolver(model.projections().keySet()).resolve(c.targets(), List.of(), List.of(), c.modulesToSave());
@@ -129,6 +131,7 @@ public final class OtherAdapterIO {
         if (td != null && !td.isNull() && td.asInt() != model.config().dModel())
             throw new FileFormatException(cf, "token_dim = " + td.asInt() + " but the model's d_model is " + model.config().dModel());
         Path wf = dir.resolve(AdapterIO.WEIGHTS);
+        PickleCheckpoints.requireSafetensors(wf);
         Map<String, INDArray> tensors = SafeTensors.read(wf);
         checkTensors(wf, Map.of("prompt_embeddings", new long[]{nv, model.config().dModel()}), tensors);
         return PromptTuning.of(model, tensors.get("prompt_embeddings"));

@@ -131,8 +131,8 @@ class HubResolverTest {
         Files.writeString(local.resolve("config.json"), "{}");
         HubResolver hub = new HubResolver(env());
         assertEquals(local, hub.resolve(local.toString(), null, List.of("config.json")));
-        HubException ex = assertThrows(HubException.class, () -> hub.resolve(local.toString(), null, List.of("x.bin")));
-        assertTrue(ex.getMessage().contains("x.bin"));
+        HubException ex = assertThrows(HubException.class, () -> hub.resolve(local.toString(), null, List.of("x.txt")));
+        assertTrue(ex.getMessage().contains("x.txt"));
         assertTrue(requests.isEmpty());
         assertThrows(HubException.class, () -> hub.resolve("not a/valid/id", null, List.of("config.json")));
         assertThrows(IllegalArgumentException.class, () -> hub.resolve("org/tiny", null, List.of("../etc/passwd")));

@@ -95,6 +95,8 @@ final class MessageDecoder {
             if (!MessageDigest.isEqual(expected, sig)) return Decoded.reject("bad signature");
         }
         List<byte[]> buffers = new ArrayList<>(frames.subList(delim + 6, frames.size()));
+        for (byte[] part : new byte[][]{header, parent, metadata, content})
+            if (nestingDepth(part) > MAX_DEPTH) return Decoded.reject("JSON nested deeper than " + MAX_DEPTH);
         try {
             JsonObject rawHeader = GSON.fromJson(utf8(header), JsonObject.class);
             if (rawHeader == null || !rawHeader.has("msg_type") || !rawHeader.get("msg_type").isJsonPrimitive()) {
@@ -117,6 +119,25 @@ final class MessageDecoder {
         } catch (RuntimeException e) {
             return Decoded.reject("malformed JSON (" + e.getClass().getSimpleName() + ")");
         }
+    }
+
+    /** Deepest JSON nesting accepted (Gson parses recursively: deeper input overflows the stack). */
+    static final int MAX_DEPTH = 256;
+
+    /** Maximum depth of '[' / '{' outside string literals (a cheap scan before parsing). */
+    static int nestingDepth(byte[] json) {
+        int depth = 0, max = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length; i++) {
+            byte c = json[i];
+            if (inString) {
+                if (c == '\\') i++;
+                else if (c == '"') inString = false;
+            } else if (c == '"') inString = true;
+            else if (c == '[' || c == '{') max = Math.max(max, ++depth);
+            else if (c == ']' || c == '}') depth--;
+        }
+        return max;
     }
 
     private static String utf8(byte[] b) { return new String(b, StandardCharsets.UTF_8); }

@@ -1,0 +1,177 @@
+package io.peft4j.fuzz;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peft4j.hf.SafeTensors;
+import io.peft4j.model.T5Config;
+import io.peft4j.model.T5Model;
+import io.peft4j.peft.AdapterIO;
+import io.peft4j.peft.LoraConfig;
+import io.peft4j.peft.LoraModel;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Valid files that the fuzzers mutate, all made here (nothing from ../shared): safetensors in the
+ * three floating storage types plus an integer tensor, a tiny T5 folder (config.json +
+ * model.safetensors), a LoRA adapter for it, a Unigram tokenizer.json and spiece.model with a
+ * small hand-built precompiled charsmap, and DialogSum-style JSONL and CSV.
+ */
+final class Seeds {
+    private Seeds() {}
+
+    /** 1+1 layers, d 8, 2 heads, vocab 32: loads in milliseconds. */
+    static final T5Config TINY = new T5Config(32, 8, 4, 16, 1, 1, 2, 8, 16, 0.0, 1e-6, "relu", "relu", false, true, 0, 1, 0, 1.0);
+
+    /** Pieces: pad, eos, unk, then normal pieces. */
+    static final String[] PIECES = {"<pad>", "</s>", "<unk>", "\u2581", "\u2581a", "a", "b", "c", "\u2581hello", "\u2581world",
+        "h", "e", "l", "o", "w", "r", "d", "\u2581the"};
+    static final int[] TYPES = {3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
+    static final Path ROOT;
+    static final byte[] SAFETENSORS_F32, SAFETENSORS_F16, SAFETENSORS_BF16;
+    static final byte[] CONFIG_JSON, MODEL_SAFETENSORS, ADAPTER_CONFIG, ADAPTER_SAFETENSORS;
+    static final byte[] TOKENIZER_JSON, SPIECE_MODEL, JSONL, CSV;
+
+    static {
+        try {
+            ROOT = Files.createTempDirectory("peft4j-fuzz-seeds");
+            Map<String, org.nd4j.linalg.api.ndarray.INDArray> t = new LinkedHashMap<>();
+            t.put("encoder.weight", Nd4j.linspace(-1, 1, 6).reshape(2, 3).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT));
+            t.put("steps", Nd4j.createFromArray(1L, 2L, 3L, 4L));
+            t.put("bias", Nd4j.createFromArray(0.5f, -2f, 3.25f, 7f).reshape(1, 2, 2));
+            t.put("empty", Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 0, 3));
+            SAFETENSORS_F32 = st(t, SafeTensors.Dtype.F32);
+            SAFETENSORS_F16 = st(t, SafeTensors.Dtype.F16);
+            SAFETENSORS_BF16 = st(t, SafeTensors.Dtype.BF16);
+
+            Path model = ROOT.resolve("model");
+            T5Model m = T5Model.fromConfig(TINY, 7);
+            m.save(model, SafeTensors.Dtype.F32);
+            CONFIG_JSON = Files.readAllBytes(model.resolve("config.json"));
+            MODEL_SAFETENSORS = Files.readAllBytes(model.resolve("model.safetensors"));
+
+            Path adapter = ROOT.resolve("adapter");
+            LoraModel<T5Model> lora = LoraModel.of(m, LoraConfig.of("q", "v").withRank(2), 3);
+            AdapterIO.save(lora, adapter);
+            ADAPTER_CONFIG = Files.readAllBytes(adapter.resolve(AdapterIO.CONFIG));
+            ADAPTER_SAFETENSORS = Files.readAllBytes(adapter.resolve(AdapterIO.WEIGHTS));
+
+            TOKENIZER_JSON = tokenizerJson();
+            SPIECE_MODEL = spieceModel();
+            JSONL = ("{\"id\": \"a1\", \"dialogue\": \"#Person1#: Hi.\\n#Person2#: Hello.\", \"summary\": \"They greet.\", \"topic\": \"greeting\"}\n"
+                + "{\"fname\": \"b2\", \"dialogue\": \"A: 1 2 3\", \"summary1\": \"Counting.\", \"summary2\": \"Numbers.\", \"topic1\": \"math\"}\n"
+                + "\n{\"dialogue\": \"\u00e9t\u00e9 \u2581\", \"summary\": \"x\"}\n").getBytes(StandardCharsets.UTF_8);
+            CSV = ("id,dialogue,summary,topic\n"
+                + "a1,\"#Person1#: Hi, you.\n#Person2#: Hello \"\"there\"\".\",They greet.,greeting\n"
+                + "b2,A: 1 2 3,Counting.,math\n"
+                + ",\u00e9t\u00e9,x,\n").getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] st(Map<String, org.nd4j.linalg.api.ndarray.INDArray> t, SafeTensors.Dtype d) throws IOException {
+        Path p = ROOT.resolve("seed-" + d + ".safetensors");
+        SafeTensors.write(p, t, Map.of("format", "pt"), d);
+        return Files.readAllBytes(p);
+    }
+
+    static float score(int i) { return i < 3 ? 0f : -1f - 0.5f * i; }
+
+    /**
+     * A precompiled charsmap (darts-clone double array) with one rule, 'A' -> "a": root offset 1,
+     * the unit for 'A' at 1 ^ 0x41 = 64 with a leaf at 64 ^ 1 = 65 whose value is offset 0 of "a\0".
+     */
+    static byte[] charsMap() {
+        int[] units = new int[66];
+        units[0] = 1 << 10;
+        units[64] = (1 << 10) | (1 << 8) | 0x41;
+        units[65] = 0;
+        ByteBuffer b = ByteBuffer.allocate(4 + units.length * 4 + 2).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(units.length * 4);
+        for (int u : units) b.putInt(u);
+        b.put((byte) 'a').put((byte) 0);
+        return b.array();
+    }
+
+    private static byte[] tokenizerJson() throws IOException {
+        ObjectMapper om = new ObjectMapper();
+        ObjectNode root = om.createObjectNode();
+        root.put("version", "1.0");
+        ArrayNode added = root.putArray("added_tokens");
+        for (int i = 0; i < 3; i++) added.addObject().put("id", i).put("content", PIECES[i]).put("special", true)
+            .put("lstrip", false).put("rstrip", false);
+        ObjectNode norm = root.putObject("normalizer");
+        norm.put("type", "Sequence");
+        norm.putArray("normalizers").addObject().put("type", "Precompiled")
+            .put("precompiled_charsmap", Base64.getEncoder().encodeToString(charsMap()));
+        ObjectNode model = root.putObject("model");
+        model.put("type", "Unigram");
+        model.put("unk_id", 2);
+        ArrayNode vocab = model.putArray("vocab");
+        for (int i = 0; i < PIECES.length; i++) vocab.addArray().add(PIECES[i]).add(score(i));
+        model.put("byte_fallback", false);
+        return om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+    }
+
+    private static byte[] spieceModel() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; i < PIECES.length; i++) {
+            ByteArrayOutputStream p = new ByteArrayOutputStream();
+            bytesField(p, 1, PIECES[i].getBytes(StandardCharsets.UTF_8));
+            tag(p, 2, 5);
+            int s = Float.floatToIntBits(score(i));
+            for (int k = 0; k < 4; k++) p.write(s >>> (8 * k));
+            tag(p, 3, 0); varint(p, TYPES[i]);
+            bytesField(out, 1, p.toByteArray());
+        }
+        ByteArrayOutputStream ts = new ByteArrayOutputStream();
+        tag(ts, 3, 0); varint(ts, 1);
+        tag(ts, 40, 0); varint(ts, 2);
+        tag(ts, 41, 0); varint(ts, -1);
+        tag(ts, 42, 0); varint(ts, 1);
+        tag(ts, 43, 0); varint(ts, 0);
+        bytesField(out, 2, ts.toByteArray());
+        ByteArrayOutputStream ns = new ByteArrayOutputStream();
+        bytesField(ns, 1, "nmt_nfkc".getBytes(StandardCharsets.UTF_8));
+        bytesField(ns, 2, charsMap());
+        tag(ns, 3, 0); varint(ns, 1);
+        tag(ns, 4, 0); varint(ns, 1);
+        tag(ns, 5, 0); varint(ns, 1);
+        bytesField(out, 3, ns.toByteArray());
+        return out.toByteArray();
+    }
+
+    private static void tag(ByteArrayOutputStream o, int field, int wire) { varint(o, (long) field << 3 | wire); }
+    private static void varint(ByteArrayOutputStream o, long v) {
+        while ((v & ~0x7FL) != 0) { o.write((int) ((v & 0x7F) | 0x80)); v >>>= 7; }
+        o.write((int) v);
+    }
+    private static void bytesField(ByteArrayOutputStream o, int field, byte[] b) {
+        tag(o, field, 2); varint(o, b.length); o.writeBytes(b);
+    }
+
+    /** A fresh empty folder under the seed root. */
+    static Path freshDir(String name) {
+        try {
+            Path d = ROOT.resolve(name);
+            if (Files.isDirectory(d)) try (var s = Files.list(d)) { for (Path p : s.toList()) Files.delete(p); }
+            return Files.createDirectories(d);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
