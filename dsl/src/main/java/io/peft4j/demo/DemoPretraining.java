@@ -54,7 +54,7 @@ public final class DemoPretraining {
         }
 
         public static Recipe standard() {
-            return new Recipe(4000, 128, 32, 512, 4, 4, 0.1, 600, 32, 192, 2e-3, 60, 20261128L);
+            return new Recipe(4000, 128, 32, 512, 4, 4, 0.1, 400, 32, 192, 2e-3, 60, 20261128L);
         }
 
         public Recipe withSteps(int s) {
@@ -141,7 +141,7 @@ public final class DemoPretraining {
             - recipe: %s
             - parameters: %,d
             - vocabulary: %d pieces (Unigram, trained by `io.peft4j.hf.UnigramTrainer`), sentinels `<extra_id_N>` = %d - N
-            - objective: T5 span corruption (15%% noise, mean span 3) over prompt + summary texts
+            - objective: T5 span corruption (15%% noise, mean span 3) over prompt + dialogue + summary texts (up to 184 tokens)
             - steps: %d, tokens: %,d, wall time: %.0f s, threads: %s
             - training loss: %.3f (mean of the first 20 steps) -> %.3f (mean of the last 20)
             """.formatted(recipe, count(model), tok.vocabSize(), firstSentinel, result.steps(), result.tokens(),
