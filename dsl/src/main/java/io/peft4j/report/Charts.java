@@ -112,6 +112,36 @@ public final class Charts {
         return atomically(file, out -> ChartUtils.writeChartAsPNG(out, chart, width, height));
     }
 
+    /** The chart as PNG bytes. */
+    public static byte[] pngBytes(LineChart c, int width, int height) {
+        checkSize(width, height);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            ChartUtils.writeChartAsPNG(out, toJFreeChart(c), width, height);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /** The chart as an SVG document. */
+    public static String svgText(LineChart c, int width, int height) {
+        checkSize(width, height);
+        return Svg.render(c, width, height);
+    }
+
+    /** A notebook MIME bundle: image/png (bytes), image/svg+xml and a text/plain description. */
+    public static java.util.Map<String, Object> bundle(LineChart c, int width, int height) {
+        java.util.Map<String, Object> b = new java.util.LinkedHashMap<>();
+        b.put("image/png", pngBytes(c, width, height));
+        b.put("image/svg+xml", svgText(c, width, height));
+        StringBuilder text = new StringBuilder("chart: " + c.title());
+        for (LineChart.Series s : c.left()) text.append(" | ").append(s.name());
+        for (LineChart.Series s : c.right()) text.append(" | ").append(s.name()).append(" (right axis)");
+        b.put("text/plain", text.toString());
+        return b;
+    }
+
     // ---- SVG ------------------------------------------------------------------------------
 
     /** Writes the chart as SVG (atomically). */

@@ -8,7 +8,8 @@ import java.util.Objects;
  * {@code yLabel}; series in {@code right} use a second y axis labelled {@code rightLabel} (e.g.
  * parameter count next to ROUGE).
  */
-public record LineChart(String title, String xLabel, String yLabel, List<Series> left, String rightLabel, List<Series> right) {
+public record LineChart(String title, String xLabel, String yLabel, List<Series> left, String rightLabel, List<Series> right)
+        implements RichDisplay {
     /** One line: points (x[i], y[i]); NaN y values are skipped. */
     public record Series(String name, double[] x, double[] y) {
         public Series {
@@ -30,4 +31,10 @@ public record LineChart(String title, String xLabel, String yLabel, List<Series>
         right = right == null ? List.of() : List.copyOf(right);
         if (left.isEmpty()) throw new IllegalArgumentException("chart '" + title + "' needs at least one series on the left axis");
     }
+
+    /** In a notebook: PNG and SVG (720 x 400) with the title and series names as text. */
+    @Override public java.util.Map<String, Object> mimeBundle() { return Charts.bundle(this, 720, 400); }
+
+    /** The same chart with another title. */
+    public LineChart titled(String newTitle) { return new LineChart(newTitle, xLabel, yLabel, left, rightLabel, right); }
 }

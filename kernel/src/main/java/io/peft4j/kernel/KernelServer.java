@@ -54,6 +54,8 @@ public final class KernelServer implements AutoCloseable {
         CellEvaluator evaluator = new CellEvaluator();
         PeftKernel kernel = new PeftKernel(evaluator);
         Display.install(new KernelDisplaySink(kernel));
+        // every DSL training run (lora(...).train, fullFineTune, rankSweep, ...) shows one live display
+        io.peft4j.Peft.onTraining(new RunProgress(Display::progress));
         GuardedConnection connection = new GuardedConnection(props);
         kernel.becomeHandlerForConnection(connection);
         connection.connect();

@@ -10,9 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Turns a cell value into a Jupyter MIME bundle, generically (the kernel knows nothing of the DSL):
+ * Turns a cell value into a Jupyter MIME bundle (charts such as {@code LineChart} are {@link RichDisplay}s):
  * <ol>
  *   <li>{@link RichDisplay}: its own bundle ({@code byte[]} images base64-encoded);</li>
+ *   <li>the DSL's {@code FineTuned} and {@code Adapter}: a short HTML summary ({@link DslSummaries});</li>
  *   <li>a Tablesaw {@link Table}: escaped HTML plus a text/plain fallback;</li>
  *   <li>any object with a public no-argument {@code toTable()} returning a {@link Table}: that table,
  *       with the object's {@code toString()} as text;</li>
@@ -37,6 +38,8 @@ public final class MimeRenderer {
             out.putIfAbsent("text/plain", safeToString(value));
             return out;
         }
+        Map<String, String> summary = DslSummaries.render(value);
+        if (summary != null) return summary;
         Table table = value instanceof Table t ? t : tableOf(value);
         if (table != null) {
             out.put("text/html", HtmlTable.render(table));

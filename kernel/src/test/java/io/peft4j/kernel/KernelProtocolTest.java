@@ -232,6 +232,78 @@ class KernelProtocolTest {
         assertFalse(log.contains("00ff00ff"), "received signatures must not be logged");
     }
 
+
+    /** A tiny T5 and 16 generated dialogues, built inside the kernel as a notebook cell would. */
+    static final String TINY_SETUP = """
+            List<Example> ex = new ArrayList<>();
+            List<String> texts = new ArrayList<>(List.of(SUMMARIZE.apply("x")));
+            for (var r : DialogueGenerator.generate("train", 16, 1)) {
+                ex.add(new Example(r.fname(), r.dialogue(), r.summary(), r.topic()));
+                texts.add(r.dialogue()); texts.add(r.summary());
+            }
+            var tok = new io.peft4j.hf.UnigramTrainer(io.peft4j.hf.UnigramTrainer.Options.of(300)).train(texts);
+            var cfg = T5Config.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(Map.of(
+                "vocab_size", tok.vocabSize(), "d_model", 16, "d_kv", 8, "d_ff", 32, "num_layers", 1,
+                "num_decoder_layers", 1, "num_heads", 2, "dropout_rate", 0.0, "feed_forward_proj", "gated-gelu")));
+            var tiny = T5.of(io.peft4j.model.T5Model.fromConfig(cfg, 1), tok, "tiny-t5");
+            var data = Dataset.of("train", ex).withPrompt(SUMMARIZE);
+            var opts = epochs(2).lr(1e-2).batchSize(4).maxLengths(64, 16);
+            tiny""";
+
+    private static List<KernelClient.Msg> ofType(List<KernelClient.Msg> msgs, String type) {
+        return msgs.stream().filter(m -> m.type().equals(type)).toList();
+    }
+
+    @Test @Order(8) void trainingCellShowsOneLiveDisplayAndResultsRenderRichly() throws Exception {
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        KernelClient.Msg r = exec(TINY_SETUP, io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        assertTrue(String.valueOf(first(io, "execute_result").map("data").get("text/plain")).startsWith("T5[tiny-t5"));
+
+        io.clear();
+        r = exec("var lora = lora(tiny).on(\"attn.q\", \"attn.v\").rank(4).train(data, opts);\nlora", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        List<KernelClient.Msg> shown = ofType(io, "display_data"), updates = ofType(io, "update_display_data");
+        assertEquals(1, shown.size(), "one progress display per training run: " + io);
+        String id = (String) shown.get(0).map("transient").get("display_id");
+        assertNotNull(id);
+        assertFalse(updates.isEmpty(), "the progress display is updated in place");
+        for (KernelClient.Msg u : updates) assertEquals(id, u.map("transient").get("display_id"));
+        String last = (String) updates.get(updates.size() - 1).map("data").get("text/plain");
+        // 16 examples / batch 4 = 4 steps per epoch, 2 epochs
+        assertTrue(last.contains("step 8/8") && last.contains("loss") && last.contains("tok/s") && last.contains("ETA"), last);
+        assertTrue(last.contains("epoch 2/2 done") && last.contains("training "), last);
+        assertTrue(((String) updates.get(updates.size() - 1).map("data").get("text/html")).contains("<progress"));
+        Map<String, Object> result = first(io, "execute_result").map("data");
+        String html = (String) result.get("text/html");
+        assertTrue(html.contains("peft4j-result") && html.contains("LoRA r=4") && html.contains("trainable params: ")
+                && html.contains("trained 8 steps"), html);
+
+        // a second run gets its own display: the first cell's output is left alone
+        io.clear();
+        r = exec("var full = fullFineTune(tiny).train(data, opts.epochs(1));", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        List<KernelClient.Msg> shown2 = ofType(io, "display_data");
+        assertEquals(1, shown2.size(), io.toString());
+        assertNotEquals(id, shown2.get(0).map("transient").get("display_id"));
+        for (KernelClient.Msg u : ofType(io, "update_display_data")) assertNotEquals(id, u.map("transient").get("display_id"));
+
+        io.clear();
+        r = exec("lora.lossCurve()", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        Map<String, Object> chart = first(io, "execute_result").map("data");
+        byte[] png = java.util.Base64.getDecoder().decode((String) chart.get("image/png"));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals("PNG", new String(png, 1, 3, StandardCharsets.US_ASCII));
+        assertTrue(((String) chart.get("image/svg+xml")).contains("<svg"), chart.toString());
+
+        io.clear();
+        r = exec("lora.adapter()", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        String ahtml = (String) first(io, "execute_result").map("data").get("text/html");
+        assertTrue(ahtml.contains("LoRA adapter") && ahtml.contains("tiny-t5"), ahtml);
+    }
+
     @Test @Order(99) void shutdownEndsTheProcess() throws Exception {
         String id = client.send(client.control, "shutdown_request", Map.of("restart", false));
         KernelClient.Msg r = client.reply(client.control, id, T);
