@@ -22,11 +22,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--train", description = "training examples (0 = all; default ${DEFAULT-VALUE})")
     int train = 1000;
     @Option(names = "--test", description = "held-out examples scored (0 = all; default ${DEFAULT-VALUE})")
-    int test = 100;
+    int test = 80;
     @Option(names = "--epochs", description = "epochs (default ${DEFAULT-VALUE})")
     int epochs = 1;
     @Option(names = "--lora-lr", description = "LoRA learning rate (default ${DEFAULT-VALUE})")
-    double loraLr = 3e-3;
+    double loraLr = 1e-2;
     @Option(names = "--full-lr", description = "full fine-tuning learning rate (default ${DEFAULT-VALUE})")
     double fullLr = 1e-3;
     @Option(names = "--batch-size", description = "batch size (default ${DEFAULT-VALUE})")
@@ -34,7 +34,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--max-source", description = "source tokens kept (default ${DEFAULT-VALUE})")
     int maxSource = 256;
     @Option(names = "--max-target", description = "target tokens kept (default ${DEFAULT-VALUE})")
-    int maxTarget = 64;
+    int maxTarget = 48;
 
     @Override public Integer call() throws Exception {
         new DemoRun(model, data, out, train, test, epochs, loraLr, fullLr, batchSize, maxSource, maxTarget).run(System.out);
