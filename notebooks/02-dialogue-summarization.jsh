@@ -16,7 +16,7 @@ System.out.println("train " + train.size() + " examples, held-out " + test.size(
 
 // 2. Fine-tune twice: LoRA (r=8 on q and v) and full fine-tuning, same data and schedule
 var opts = epochs(1).batchSize(tut.pick(8, 16)).maxLengths(tut.pick(192, 256), tut.pick(48, 64)).warmup(tut.pick(1, 6));
-var lora = lora(base).on("attn.q", "attn.v").rank(8).alpha(16).dropout(0.05).train(train, opts.lr(3e-3));
+var lora = lora(base).on("attn.q", "attn.v").rank(8).alpha(16).dropout(0.05).train(train, opts.lr(1e-2));
 var full = fullFineTune(base).train(train, opts.lr(1e-3));
 System.out.println(lora);
 System.out.println(full);
