@@ -168,7 +168,7 @@ public final class JshRunner {
     }
 
     /** {@code java.class.path} with manifest {@code Class-Path} entries expanded (as Maven Surefire passes it). */
-    static List<String> classpathEntries() {
+    public static List<String> classpathEntries() {
         Set<String> out = new LinkedHashSet<>();
         for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator))
             if (!e.isBlank()) add(Path.of(e).toAbsolutePath(), out, 0);

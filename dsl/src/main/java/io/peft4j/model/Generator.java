@@ -67,6 +67,7 @@ public final class Generator {
         steps.add(tok.clone());
         boolean[] done = new boolean[b];
         for (int step = 0; step < g.maxNewTokens(); step++) {
+            NativeMemory.collectOccasionally();
             double[][] logits = s.next(tok);
             int[] next = new int[b];
             boolean all = true;
@@ -159,6 +160,7 @@ public final class Generator {
         Arrays.fill(tok, g.decoderStartTokenId());
         int curLen = 1;
         while (curLen < maxLen) {
+            NativeMemory.collectOccasionally();
             double[][] logits = sess.next(tok);
             int v = logits[0].length;
             double[] newScores = new double[n];

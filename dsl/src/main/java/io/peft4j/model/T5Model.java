@@ -346,6 +346,7 @@ public final class T5Model implements Seq2SeqModel {
 
     @Override public double forwardLoss(Seq2SeqBatch batch, ForwardContext ctx) {
         validate(batch);
+        NativeMemory.collectOccasionally();
         INDArray logits = forwardLogits(batch.inputIds(), batch.attentionMask(), shiftRight(batch.labels()), ctx);
         double loss = ce.forward(logits, T5Stack.flatten(batch.labels()));
         haveForward = true;
