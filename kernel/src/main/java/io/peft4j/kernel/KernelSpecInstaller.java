@@ -98,17 +98,8 @@ public final class KernelSpecInstaller {
     public static Path install(Path dir, Map<String, Object> spec) throws IOException {
         Files.createDirectories(dir);
         Path target = dir.resolve("kernel.json");
-        Path tmp = Files.createTempFile(dir, ".kernel.json.", ".tmp");
-        try {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), spec);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(spec);
+        io.peft4j.hf.AtomicFiles.write(target, out -> out.write(json));
         return target;
     }
 }
