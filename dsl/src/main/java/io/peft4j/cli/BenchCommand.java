@@ -23,11 +23,17 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--config", description = "flan-t5-small | demo (default ${DEFAULT-VALUE})") String config = "flan-t5-small";
     @Option(names = "--mode", description = "full | qv | lora8 (r 8, alpha 16, q,v) | lora32 (r 32, alpha 32, dropout 0.05, q,v) (default ${DEFAULT-VALUE})") String mode = "full";
     @Option(names = "--threads", description = "ND4J / BLAS threads (default: OMP_NUM_THREADS or cores)") Integer threads;
+    @Option(names = "--java-threads", description = "threads of the engine's Java loops (default: --threads)") Integer javaThreads;
     @Option(names = "--steps", description = "timed steps (>= 5, default ${DEFAULT-VALUE})") int steps = 5;
     @Option(names = "--warmup", description = "untimed warm-up steps (default ${DEFAULT-VALUE})") int warmup = 1;
     @Option(names = "--batch", description = "batch size (default ${DEFAULT-VALUE})") int batch = 8;
     @Option(names = "--source", description = "source length (default ${DEFAULT-VALUE})") int source = 256;
     @Option(names = "--target", description = "target length (default ${DEFAULT-VALUE})") int target = 64;
+    @Option(names = "--optimizer", description = "adamw (a real training step: forward, backward, AdamW update of the trainable weights) | none (forward + backward) (default ${DEFAULT-VALUE})") String optimizer = "adamw";
+    @Option(names = "--gemm-profile", description = "also print the step's GEMMs grouped by shape, slowest first") boolean gemmProfile;
+    @Option(names = "--generate", description = "time greedy generation instead of training: batch 1 and 8 (or --batch), "
+        + "--source tokens in, --new-tokens forced out, base vs LoRA r=8 on q,v unmerged vs merged") boolean generate;
+    @Option(names = "--new-tokens", description = "tokens generated per row with --generate (EOS ignored; default ${DEFAULT-VALUE})") int newTokens = 64;
     @Option(names = "--csv", description = "print one CSV header and row instead of text") boolean csv;
 
     /** The FLAN-T5-small architecture (../shared/models/flan-t5-small/config.json). */
@@ -60,10 +66,16 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("peft4j bench: unknown --mode '" + mode + "' (valid: full, qv, lora8, lora32)");
             return 2;
         }
+        if (!List.of("adamw", "none").contains(optimizer)) {
+            System.err.println("peft4j bench: unknown --optimizer '" + optimizer + "' (valid: adamw, none)");
+            return 2;
+        }
         if (steps < 5) { System.err.println("peft4j bench: --steps must be >= 5, got " + steps); return 2; }
         int nThreads = threads != null ? threads : envThreads();
         setThreads(nThreads);
+        if (javaThreads != null) Par.setThreads(javaThreads);
         T5Model m = T5Model.fromConfig(c, 1234);
+        if (generate) return generation(c, m, nThreads);
         if (mode.equals("full")) m.setAllTrainable(true);
         else if (mode.startsWith("lora")) {
             io.peft4j.peft.LoraConfig lc = mode.equals("lora8")
@@ -76,6 +88,8 @@ public final class BenchCommand implements Callable<Integer> {
                 if (e.getKey().endsWith("Attention.q") || e.getKey().endsWith("Attention.v"))
                     for (Parameter p : e.getValue().get().parameters()) p.setTrainable(true);
         }
+        io.peft4j.train.AdamW adamw = optimizer.equals("adamw")
+            ? new io.peft4j.train.AdamW(m.parameters(), io.peft4j.train.AdamW.Options.torchDefaults()) : null;
         long trainable = 0;
         for (Parameter p : m.parameters()) if (p.trainable()) trainable += p.size();
         Random r = new Random(99);
@@ -85,7 +99,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (int t = 0; t < target; t++) labels[b][t] = 2 + r.nextInt(c.vocabSize() - 2);
         }
         Seq2SeqBatch sb = new Seq2SeqBatch(ids, mask, labels);
-        double[] stepS = new double[steps], fwdS = new double[steps];
+        double[] stepS = new double[steps], fwdS = new double[steps], optS = new double[steps];
         List<Gemm.Call> calls = null;
         for (int i = -warmup; i < steps; i++) {
             m.zeroGrad();
@@ -97,43 +111,104 @@ public final class BenchCommand implements Callable<Integer> {
             m.backward();
             long t2 = System.nanoTime();
             if (record) calls = Gemm.stopRecording();
-            if (i >= 0) { stepS[i] = (t2 - t0) / 1e9; fwdS[i] = (t1 - t0) / 1e9; }
-            if (!csv) System.err.printf("step %d: %.3f s (forward %.3f s)%n", i, (t2 - t0) / 1e9, (t1 - t0) / 1e9);
+            if (adamw != null) adamw.step(1e-5);
+            long t3 = System.nanoTime();
+            if (i >= 0) { stepS[i] = (t3 - t0) / 1e9; fwdS[i] = (t1 - t0) / 1e9; optS[i] = (t3 - t2) / 1e9; }
+            if (!csv) System.err.printf("step %d: %.3f s (forward %.3f s, optimizer %.3f s)%n", i, (t3 - t0) / 1e9, (t1 - t0) / 1e9, (t3 - t2) / 1e9);
         }
         double gemmS = Gemm.replay(calls);
-        double step = median(stepS), fwd = median(fwdS);
+        if (gemmProfile) {
+            System.err.printf(Locale.ROOT, "GEMM profile (%.1f GFLOP per step):%n", Gemm.flops(calls) / 1e9);
+            for (String l : Gemm.profile(calls)) System.err.println(l);
+        }
+        double step = median(stepS), fwd = median(fwdS), opt = median(optS);
+        double gemmFlop = Gemm.flops(calls), peak = gemmPeakGflops();
+        double mfu = gemmFlop / step / 1e9 / peak;
+        String core = Objects.requireNonNullElse(System.getenv("OPENBLAS_CORETYPE"), "");
+        if (!csv || !core.equals(bestCoreType()))
+            System.err.println("OPENBLAS_CORETYPE=" + core + (core.equals(bestCoreType()) ? "" : " (this CPU supports " + bestCoreType() + ", which is faster)"));
         double tokensPerS = (double) batch * (source + target) / step;
         double rss = peakRssMb();
         if (csv) {
-            System.out.println("stack,config,mode,threads,step_s_median,tokens_per_s,peak_rss_mb,trainable_params,forward_s_median,gemm_s,gemm_calls,batch,source,target");
-            System.out.printf(Locale.ROOT, "peft4j,%s,%s,%d,%.4f,%.1f,%.0f,%d,%.4f,%.4f,%d,%d,%d,%d%n", config, mode, nThreads, step,
-                tokensPerS, rss, trainable, fwd, gemmS, calls.size(), batch, source, target);
+            System.out.println("stack,config,mode,threads,step_s_median,tokens_per_s,peak_rss_mb,trainable_params,forward_s_median,optimizer_s_median,optimizer,gemm_s,gemm_calls,gemm_gflop,gemm_peak_gflops,mfu,batch,source,target,blas_core");
+            System.out.printf(Locale.ROOT, "peft4j,%s,%s,%d,%.4f,%.1f,%.0f,%d,%.4f,%.4f,%s,%.4f,%d,%.1f,%.1f,%.3f,%d,%d,%d,%s%n", config, mode, nThreads, step,
+                tokensPerS, rss, trainable, fwd, opt, optimizer, gemmS, calls.size(), gemmFlop / 1e9, peak, mfu, batch, source, target, core);
         } else {
             System.out.printf(Locale.ROOT, "config %s, mode %s, threads %d, batch %d, source %d, target %d, trainable params %,d%n",
                 config, mode, nThreads, batch, source, target, trainable);
             System.out.printf(Locale.ROOT, "training step  median %.3f s over %d steps (%.1f tokens/s, source+target)%n", step, steps, tokensPerS);
             System.out.printf(Locale.ROOT, "forward        median %.3f s%n", fwd);
+            System.out.printf(Locale.ROOT, "optimizer      median %.3f s (%s)%n", opt, optimizer);
+            System.out.printf(Locale.ROOT, "MFU            %.1f%% (%.1f GFLOP of GEMMs per step against a measured %.1f GFLOP/s float32 GEMM peak)%n",
+                100 * mfu, gemmFlop / 1e9, peak);
             System.out.printf(Locale.ROOT, "GEMMs alone    %.3f s (%d calls replayed; %.0f%% of the step)%n", gemmS, calls.size(), 100 * gemmS / step);
             System.out.printf(Locale.ROOT, "peak RSS       %.0f MB%n", rss);
         }
         return 0;
     }
 
-    /** Replays the recorded GEMM shapes on preallocated arrays (2 runs, the faster counts). */
-    static double replay(List<Gemm.Call> calls) {
-        Map<String, INDArray> pool = new HashMap<>();
-        double best = Double.MAX_VALUE;
-        for (int rep = 0; rep < 2; rep++) {
-            long t0 = System.nanoTime();
-            for (Gemm.Call k : calls) {
-                INDArray a = pool.computeIfAbsent("a" + Arrays.toString(k.a()), s -> Nd4j.rand(DataType.FLOAT, k.a()));
-                INDArray b = pool.computeIfAbsent("b" + Arrays.toString(k.b()), s -> Nd4j.rand(DataType.FLOAT, k.b()));
-                INDArray cc = pool.computeIfAbsent("c" + Arrays.toString(k.c()), s -> Nd4j.zeros(DataType.FLOAT, k.c()));
-                Nd4j.gemm(a, b, cc, k.ta(), k.tb(), 1.0, k.beta());
+    /**
+     * Greedy decoding with the KV cache, {@code newTokens} forced (EOS never ends a row), for batch 1
+     * and 8 (or {@code --batch} when given other than the default 8): the base model, LoRA r=8 alpha=16
+     * on q,v unmerged (B non-zero so the branch does real work) and the same adapter merged.
+     */
+    private int generation(T5Config c, T5Model m, int nThreads) {
+        int[] batches = batch == 8 ? new int[]{1, 8} : new int[]{batch};
+        var lc = io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(8).withAlpha(16);
+        GenerationConfig g = new GenerationConfig(newTokens, 1, 1.0, false, -1, c.padTokenId(), c.decoderStartTokenId());
+        if (csv) System.out.println("stack,config,variant,threads,batch,source,new_tokens,seconds_median,tokens_per_s,peak_rss_mb,blas_core");
+        String core = Objects.requireNonNullElse(System.getenv("OPENBLAS_CORETYPE"), "");
+        io.peft4j.peft.LoraModel<T5Model> lora = null;
+        for (String variant : List.of("base", "lora8-unmerged", "lora8-merged")) {
+            if (variant.equals("lora8-unmerged")) {
+                lora = io.peft4j.peft.LoraModel.of(m, lc, 1234);
+                Random r = new Random(5);
+                for (Parameter p : lora.trainable())
+                    if (p.name().contains("lora_B")) { INDArray v = p.value(); v.assign(Nd4j.randn(r.nextLong(), v.shape()).castTo(v.dataType()).muli(0.01)); }
+            } else if (variant.equals("lora8-merged")) lora.merge();
+            for (int bsz : batches) {
+                Random r = new Random(99);
+                int[][] ids = new int[bsz][source], mask = new int[bsz][source];
+                for (int b = 0; b < bsz; b++) for (int s = 0; s < source; s++) { ids[b][s] = 2 + r.nextInt(c.vocabSize() - 2); mask[b][s] = 1; }
+                double[] t = new double[Math.max(3, steps / 2)];
+                for (int i = -1; i < t.length; i++) {
+                    long t0 = System.nanoTime();
+                    int[][] out = Generator.generate(m, ids, mask, g);
+                    double sec = (System.nanoTime() - t0) / 1e9;
+                    if (out[0].length != newTokens + 1) throw new IllegalStateException("generated " + (out[0].length - 1) + " tokens, expected " + newTokens);
+                    if (i >= 0) t[i] = sec;
+                }
+                double med = median(t), tps = (double) bsz * newTokens / med;
+                if (csv) System.out.printf(Locale.ROOT, "peft4j,%s,%s,%d,%d,%d,%d,%.4f,%.1f,%.0f,%s%n", config, variant, nThreads, bsz, source, newTokens,
+                    med, tps, peakRssMb(), core);
+                else System.out.printf(Locale.ROOT, "%-15s batch %d: %.3f s for %d new tokens per row (%.1f tokens/s)%n", variant, bsz, med, newTokens, tps);
             }
+        }
+        return 0;
+    }
+
+    /** Float32 GEMM rate of this process (1024x1024x1024 through {@link Gemm#mm}, best of ~1 s), GFLOP/s. */
+    static double gemmPeakGflops() {
+        INDArray a = Nd4j.rand(DataType.FLOAT, 1024, 1024), b = Nd4j.rand(DataType.FLOAT, 1024, 1024), c = Nd4j.zeros(DataType.FLOAT, 1024, 1024);
+        for (int i = 0; i < 3; i++) Gemm.mm(a, b, c, false, false, 1, 0);
+        double best = Double.MAX_VALUE;
+        long end = System.nanoTime() + 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            long t0 = System.nanoTime();
+            Gemm.mm(a, b, c, false, false, 1, 0);
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
-        return best;
+        return 2.0 * 1024 * 1024 * 1024 / best / 1e9;
+    }
+
+    /** The OpenBLAS core type this CPU can use best (SkylakeX with AVX-512, Haswell with AVX2). */
+    static String bestCoreType() {
+        try {
+            String info = Files.readString(Path.of("/proc/cpuinfo"));
+            if (info.contains(" avx512f")) return "SkylakeX";
+            if (info.contains(" avx2")) return "Haswell";
+        } catch (Exception ignored) { }
+        return "";
     }
 
     static double median(double[] v) {
@@ -147,8 +222,10 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     static void setThreads(int n) {
+        Par.setThreads(n);
         try { Nd4j.getEnvironment().setMaxThreads(n); } catch (Throwable ignored) { }
         try { ((org.nd4j.linalg.api.blas.Blas) Nd4j.factory().blas()).setMaxThreads(n); } catch (Throwable ignored) { }
+        Gemm.setBlasThreads(n);
     }
 
     static double peakRssMb() {

@@ -91,29 +91,40 @@ public final class Attention {
         int inner = heads * dk;
         DataType dt = q2.dataType();
         INDArray sc = scores.get(dt, B, heads, T, S);
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < heads; h++)
+        java.nio.FloatBuffer scb = Fast.fb(sc), biasb = Fast.fb(bias);
+        int B = this.B, T = this.T, S = this.S, heads = this.heads, dk = this.dk;
+        Gemm.parallelSmall(B * heads, (from, to) -> {            // one (batch, head) per task: scores, then softmax
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads;
                 Gemm.raw(q2, (long) b * T * inner + (long) h * dk, false, inner, k2, (long) b * S * inner + (long) h * dk, true, inner,
-                    sc, ((long) b * heads + h) * T * S, S, T, S, dk, 1.0, 0.0);
-        softmaxRows(Fast.fb(sc), Fast.fb(bias), B * heads * T, S);
+                    sc, (long) bh * T * S, S, T, S, dk, 1.0, 0.0);
+                softmaxRowsRange(scb, biasb, bh * T, (bh + 1) * T, S);
+            }
+        });
         probs = sc;
         probsDropped = sc;
-        if (ctx.training()) {
-            INDArray p = pd.get(dt, B, heads, T, S);
-            Fast.scale(sc, 1f, p);
-            probsDropped = drop.forwardInPlace(p, ctx);
-        } else drop.forwardInPlace(sc, ctx);
+        if (ctx.training()) probsDropped = drop.forwardInto(sc, pd.get(dt, B, heads, T, S), ctx);
+        else drop.forwardInPlace(sc, ctx);
         INDArray m = merged.get(dt, (long) B * T, inner);
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < heads; h++)
-                Gemm.raw(probsDropped, ((long) b * heads + h) * T * S, false, S, v2, (long) b * S * inner + (long) h * dk, false, inner,
+        INDArray pdrop = probsDropped;
+        Gemm.parallelSmall(B * heads, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads;
+                Gemm.raw(pdrop, (long) bh * T * S, false, S, v2, (long) b * S * inner + (long) h * dk, false, inner,
                     m, (long) b * T * inner + (long) h * dk, inner, T, dk, S, 1.0, 0.0);
+            }
+        });
         return o.get().forward(m, ctx);
     }
 
     /** Row-wise softmax of (s + bias) in place over {@code rows} rows of length {@code n}. */
     static void softmaxRows(java.nio.FloatBuffer s, java.nio.FloatBuffer bias, int rows, int n) {
-        for (int r = 0; r < rows; r++) {
+        Par.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (from, to) -> softmaxRowsRange(s, bias, from, to, n));
+    }
+
+    /** {@link #softmaxRows} for rows {@code [from, to)}. */
+    static void softmaxRowsRange(java.nio.FloatBuffer s, java.nio.FloatBuffer bias, int from, int to, int n) {
+        for (int r = from; r < to; r++) {
             int o = r * n;
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) { float v = s.get(o + j) + bias.get(o + j); s.put(o + j, v); if (v > max) max = v; }
@@ -190,22 +201,29 @@ public final class Attention {
         DataType dt = dc.dataType();
         int inner = heads * dk;
         INDArray dp = dP.get(dt, B, heads, T, S), dv2b = dv2.get(dt, (long) B * S, inner);
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < heads; h++) {
-                long so = ((long) b * heads + h) * T * S, to = (long) b * T * inner + (long) h * dk, ko = (long) b * S * inner + (long) h * dk;
-                Gemm.raw(dc, to, false, inner, v2, ko, true, inner, dp, so, S, T, S, dk, 1.0, 0.0);
-                Gemm.raw(probsDropped, so, true, S, dc, to, false, inner, dv2b, ko, inner, S, dk, T, 1.0, 0.0);
+        int B = this.B, T = this.T, S = this.S, heads = this.heads, dk = this.dk;
+        INDArray pdrop = probsDropped, q2 = this.q2, k2 = this.k2, v2 = this.v2, dcf = dc;
+        Gemm.parallelSmall(B * heads, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads;
+                long so = (long) bh * T * S, to_ = (long) b * T * inner + (long) h * dk, ko = (long) b * S * inner + (long) h * dk;
+                Gemm.raw(dcf, to_, false, inner, v2, ko, true, inner, dp, so, S, T, S, dk, 1.0, 0.0);
+                Gemm.raw(pdrop, so, true, S, dcf, to_, false, inner, dv2b, ko, inner, S, dk, T, 1.0, 0.0);
             }
+        });
         INDArray ds = drop.backward(dp);
-        softmaxBackwardRows(Fast.fb(ds), Fast.fb(probs), B * heads * T, S);
+        java.nio.FloatBuffer dsb = Fast.fb(ds), pb = Fast.fb(probs);
         lastDScores = ds;
         INDArray dq2b = dq2.get(dt, (long) B * T, inner), dk2b = dk2.get(dt, (long) B * S, inner);
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < heads; h++) {
-                long so = ((long) b * heads + h) * T * S, to = (long) b * T * inner + (long) h * dk, ko = (long) b * S * inner + (long) h * dk;
-                Gemm.raw(ds, so, false, S, k2, ko, false, inner, dq2b, to, inner, T, dk, S, 1.0, 0.0);
-                Gemm.raw(ds, so, true, S, q2, to, false, inner, dk2b, ko, inner, S, dk, T, 1.0, 0.0);
+        Gemm.parallelSmall(B * heads, (from, to) -> {            // softmax backward of the head's rows, then dq and dk
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / heads, h = bh % heads;
+                softmaxBackwardRowsRange(dsb, pb, bh * T, (bh + 1) * T, S);
+                long so = (long) bh * T * S, to_ = (long) b * T * inner + (long) h * dk, ko = (long) b * S * inner + (long) h * dk;
+                Gemm.raw(ds, so, false, S, k2, ko, false, inner, dq2b, to_, inner, T, dk, S, 1.0, 0.0);
+                Gemm.raw(ds, so, true, S, q2, to_, false, inner, dk2b, ko, inner, S, dk, T, 1.0, 0.0);
             }
+        });
         INDArray dxq = q.get().backward(dq2b);
         INDArray dxk = k.get().backward(dk2b);
         INDArray dxv = v.get().backward(dv2b);
@@ -225,7 +243,12 @@ public final class Attention {
 
     /** In place: ds = p * (ds - rowsum(ds * p)) for {@code rows} rows of length {@code n}. */
     static void softmaxBackwardRows(java.nio.FloatBuffer ds, java.nio.FloatBuffer p, int rows, int n) {
-        for (int r = 0; r < rows; r++) {
+        Par.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (from, to) -> softmaxBackwardRowsRange(ds, p, from, to, n));
+    }
+
+    /** {@link #softmaxBackwardRows} for rows {@code [from, to)}. */
+    static void softmaxBackwardRowsRange(java.nio.FloatBuffer ds, java.nio.FloatBuffer p, int from, int to, int n) {
+        for (int r = from; r < to; r++) {
             int o = r * n;
             float dot = 0f;
             for (int j = 0; j < n; j++) dot += ds.get(o + j) * p.get(o + j);

@@ -10,13 +10,13 @@ import java.util.Arrays;
  * A reusable activation buffer: returns the same array while the requested shape and type stay the
  * same, so steps of equal shape allocate nothing. Contents are undefined after {@link #get}.
  */
-final class Buf {
+public final class Buf {
     private INDArray a;
 
-    INDArray get(DataType dt, long... shape) {
+    public INDArray get(DataType dt, long... shape) {
         if (a == null || a.dataType() != dt || !Arrays.equals(a.shape(), shape)) a = Nd4j.createUninitialized(dt, shape);
         return a;
     }
 
-    INDArray zeros(DataType dt, long... shape) { return get(dt, shape).assign(0); }
+    public INDArray zeros(DataType dt, long... shape) { return get(dt, shape).assign(0); }
 }

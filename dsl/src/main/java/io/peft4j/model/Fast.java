@@ -11,11 +11,14 @@ import java.nio.FloatBuffer;
  * each of which costs tens to hundreds of microseconds of dispatch. Layers use these when every array
  * involved is {@link #plain}; otherwise (float64 gradient checks, views) they keep their ND4J code.
  */
-final class Fast {
+public final class Fast {
     private Fast() {}
 
+    /** Smallest number of elements worth handing to another thread. */
+    static final int GRAIN = 1 << 15;
+
     /** True when every array is float32, c-ordered, at offset 0 and spans its whole buffer. */
-    static boolean plain(INDArray... arrays) {
+    public static boolean plain(INDArray... arrays) {
         for (INDArray a : arrays) {
             if (a == null || a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.offset() != 0
                 || a.data().offset() != 0 || a.data().length() != a.length() || a.length() > Integer.MAX_VALUE) return false;
@@ -28,8 +31,30 @@ final class Fast {
     /** out = a + b (out may alias a or b). */
     static void add(INDArray a, INDArray b, INDArray out) {
         FloatBuffer x = fb(a), y = fb(b), o = fb(out);
-        int n = (int) a.length();
-        for (int i = 0; i < n; i++) o.put(i, x.get(i) + y.get(i));
+        Par.forRange((int) a.length(), GRAIN, (from, to) -> { for (int i = from; i < to; i++) o.put(i, x.get(i) + y.get(i)); });
+    }
+
+    /**
+     * Inverted dropout of {@code x} into {@code out} with the mask kept in {@code mask}: element i is
+     * dropped when the i-th {@code nextDouble()} of {@code new SplittableRandom(seed)} is below p,
+     * otherwise scaled by 1/(1-p). Parallel, and the same mask as drawing that stream in order.
+     */
+    public static void dropoutInto(INDArray x, double p, long seed, INDArray mask, INDArray out) {
+        FloatBuffer xb = fb(x), mb = fb(mask), ob = fb(out);
+        float keep = (float) (1.0 / (1.0 - p));
+        Par.forRange((int) x.length(), GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float m = (Dropout.splitMix(seed, i) >>> 11) * 0x1.0p-53 < p ? 0f : keep;
+                mb.put(i, m);
+                ob.put(i, xb.get(i) * m);
+            }
+        });
+    }
+
+    /** acc += a * m (element-wise). */
+    public static void addProduct(INDArray acc, INDArray a, INDArray m) {
+        FloatBuffer o = fb(acc), x = fb(a), y = fb(m);
+        Par.forRange((int) acc.length(), GRAIN, (from, to) -> { for (int i = from; i < to; i++) o.put(i, o.get(i) + x.get(i) * y.get(i)); });
     }
 
     /** a += b. */
@@ -38,7 +63,6 @@ final class Fast {
     /** out = a * s. */
     static void scale(INDArray a, float s, INDArray out) {
         FloatBuffer x = fb(a), o = fb(out);
-        int n = (int) a.length();
-        for (int i = 0; i < n; i++) o.put(i, x.get(i) * s);
+        Par.forRange((int) a.length(), GRAIN, (from, to) -> { for (int i = from; i < to; i++) o.put(i, x.get(i) * s); });
     }
 }

@@ -26,8 +26,13 @@ public final class ForwardContext {
     public long step() { return step; }
 
     /** A fresh random stream for the next dropout site of this pass. */
-    public SplittableRandom nextRandom() {
-        long mix = seed * 0x9E3779B97F4A7C15L ^ (step + 1) * 0xC2B2AE3D27D4EB4FL ^ (++calls) * 0x165667B19E3779F9L;
-        return new SplittableRandom(mix);
+    public SplittableRandom nextRandom() { return new SplittableRandom(nextSeed()); }
+
+    /**
+     * The seed of the next dropout site's stream: {@code new SplittableRandom(nextSeed())} is the
+     * stream {@link #nextRandom()} would return; {@link Dropout} reads it with random access.
+     */
+    public long nextSeed() {
+        return seed * 0x9E3779B97F4A7C15L ^ (step + 1) * 0xC2B2AE3D27D4EB4FL ^ (++calls) * 0x165667B19E3779F9L;
     }
 }

@@ -15,6 +15,7 @@ public final class RmsNorm {
     private float[] rf = new float[0]; // [N] reciprocal rms of the last forward (float32 fast path)
     private final Buf dxB = new Buf();
     private boolean fastLast;
+    private static final int BLOCK = 64;   // rows per partial sum of the weight gradient
 
     public RmsNorm(Parameter weight, double eps) { this.weight = weight; this.eps = eps; }
 
@@ -32,14 +33,18 @@ public final class RmsNorm {
             if (rf.length < N) rf = new float[N];
             float[] wa = new float[D];
             for (int j = 0; j < D; j++) wa[j] = wb.get(j);
-            for (int i = 0; i < N; i++) {
-                int o = i * D;
-                float ss = 0f;                                  // float32 accumulation, as PyTorch's mean in float32
-                for (int j = 0; j < D; j++) { float v = xb.get(o + j); ss += v * v; }
-                float rr = (float) (1.0 / Math.sqrt(ss / D + (float) eps));
-                rf[i] = rr;
-                for (int j = 0; j < D; j++) { float h = xb.get(o + j) * rr; hb.put(o + j, h); ob.put(o + j, h * wa[j]); }
-            }
+            float[] rfa = rf;
+            float epsf = (float) eps;
+            Par.forRange(N, Math.max(1, (1 << 14) / Math.max(1, D)), (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    int o = i * D;
+                    float ss = 0f;                              // float32 accumulation, as PyTorch's mean in float32
+                    for (int j = 0; j < D; j++) { float v = xb.get(o + j); ss += v * v; }
+                    float rr = (float) (1.0 / Math.sqrt(ss / D + epsf));
+                    rfa[i] = rr;
+                    for (int j = 0; j < D; j++) { float h = xb.get(o + j) * rr; hb.put(o + j, h); ob.put(o + j, h * wa[j]); }
+                }
+            });
             return out;
         }
         fastLast = false;
@@ -55,19 +60,33 @@ public final class RmsNorm {
             int N = (int) dy.size(0), D = (int) dy.size(1);
             INDArray dx = dxB.get(dy.dataType(), N, D);
             java.nio.FloatBuffer gb = Fast.fb(dy), hb = Fast.fb(xh), ob = Fast.fb(dx), wb = Fast.fb(weight.value());
-            float[] wa = new float[D], dw = weight.trainable() ? new float[D] : null;
+            float[] wa = new float[D];
             for (int j = 0; j < D; j++) wa[j] = wb.get(j);
-            for (int i = 0; i < N; i++) {
-                int o = i * D;
-                float m = 0f;
-                for (int j = 0; j < D; j++) {
-                    float g = gb.get(o + j), h = hb.get(o + j);
-                    m += g * wa[j] * h;
-                    if (dw != null) dw[j] += g * h;
+            // dW is summed over rows in fixed blocks, then the blocks in order: the same result for any thread count
+            int blocks = (N + BLOCK - 1) / BLOCK;
+            float[][] part = weight.trainable() ? new float[blocks][D] : null;
+            float[] rfa = rf;
+            Par.forRange(blocks, 1, (bFrom, bTo) -> {
+                for (int blk = bFrom; blk < bTo; blk++) {
+                    float[] pw = part == null ? null : part[blk];
+                    for (int i = blk * BLOCK, end = Math.min(N, i + BLOCK); i < end; i++) {
+                        int o = i * D;
+                        float m = 0f;
+                        for (int j = 0; j < D; j++) {
+                            float g = gb.get(o + j), h = hb.get(o + j);
+                            m += g * wa[j] * h;
+                            if (pw != null) pw[j] += g * h;
+                        }
+                        m /= D;
+                        float rr = rfa[i];
+                        for (int j = 0; j < D; j++) ob.put(o + j, (gb.get(o + j) * wa[j] - hb.get(o + j) * m) * rr);
+                    }
                 }
-                m /= D;
-                float rr = rf[i];
-                for (int j = 0; j < D; j++) ob.put(o + j, (gb.get(o + j) * wa[j] - hb.get(o + j) * m) * rr);
+            });
+            float[] dw = null;
+            if (part != null) {
+                dw = part[0];
+                for (int blk = 1; blk < blocks; blk++) for (int j = 0; j < D; j++) dw[j] += part[blk][j];
             }
             if (dw != null) {
                 INDArray gw = weight.grad();

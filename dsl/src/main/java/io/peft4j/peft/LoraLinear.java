@@ -1,5 +1,7 @@
 package io.peft4j.peft;
 
+import io.peft4j.model.Buf;
+import io.peft4j.model.Fast;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Gemm;
 import io.peft4j.model.Parameter;
@@ -51,6 +53,9 @@ public final class LoraLinear implements PeftLayer {
     private final List<Cache> caches = new ArrayList<>();
 
     private record Cache(LoraAdapter adapter, INDArray xd, INDArray mask, INDArray u) {}  // xd [N,in], mask [N,in]|null, u [N,r]
+    /** Reusable per-adapter work buffers (steps of equal shape allocate nothing). */
+    private static final class Work { final Buf mask = new Buf(), xd = new Buf(), u = new Buf(), du = new Buf(), dxd = new Buf(); }
+    private final Map<String, Work> work = new java.util.HashMap<>();
 
     /**
      * @param module the Hugging Face module name (used for adapter parameter names and messages)
@@ -194,12 +199,19 @@ public final class LoraLinear implements PeftLayer {
             throw new IllegalStateException(module + ": adapters " + merged + " are merged into the base weight; unmerge before training");
         INDArray xc = x.isView() ? x.dup() : x;
         for (LoraAdapter a : run) {
+            Work w = work.computeIfAbsent(a.name(), k -> new Work());
             INDArray mask = null, xd = xc;
             if (ctx.training() && a.dropout() > 0) {
-                mask = dropoutMask(xc.shape(), a.dropout(), ctx.nextRandom(), xc.dataType());
-                xd = xc.mul(mask);
+                if (Fast.plain(xc)) {
+                    mask = w.mask.get(xc.dataType(), xc.shape());
+                    xd = w.xd.get(xc.dataType(), xc.shape());
+                    Fast.dropoutInto(xc, a.dropout(), ctx.nextSeed(), mask, xd);
+                } else {
+                    mask = dropoutMask(xc.shape(), a.dropout(), ctx.nextRandom(), xc.dataType());
+                    xd = xc.mul(mask);
+                }
             }
-            INDArray u = Nd4j.createUninitialized(xc.dataType(), xc.size(0), a.rank());   // [N, r]
+            INDArray u = w.u.get(xc.dataType(), xc.size(0), a.rank());                     // [N, r]
             Gemm.mm(xd, a.a().value(), u, false, true, 1.0, 0.0);
             Gemm.mm(u, a.b().value(), y, false, true, a.scaling(), 1.0);
             if (ctx.training()) caches.add(new Cache(a, xd, mask, u));
@@ -241,14 +253,16 @@ public final class LoraLinear implements PeftLayer {
             LoraAdapter a = c.adapter();
             double s = a.scaling();
             if (a.b().trainable()) Gemm.mm(dyc, c.u(), a.b().grad(), true, false, s, 1.0);       // dB += s dy^T u   [out, r]
-            INDArray du = Nd4j.createUninitialized(dyc.dataType(), dyc.size(0), a.rank());
+            Work w = work.computeIfAbsent(a.name(), k -> new Work());
+            INDArray du = w.du.get(dyc.dataType(), dyc.size(0), a.rank());
             Gemm.mm(dyc, a.b().value(), du, false, false, s, 0.0);                               // du = s dy B      [N, r]
             if (a.a().trainable()) Gemm.mm(du, c.xd(), a.a().grad(), true, false, 1.0, 1.0);      // dA += du^T xd    [r, in]
             if (c.mask() == null) Gemm.mm(du, a.a().value(), dx, false, false, 1.0, 1.0);        // dx += du A       [N, in]
             else {
-                INDArray dxd = Nd4j.createUninitialized(dyc.dataType(), dyc.size(0), inFeatures());
+                INDArray dxd = w.dxd.get(dyc.dataType(), dyc.size(0), inFeatures());
                 Gemm.mm(du, a.a().value(), dxd, false, false, 1.0, 0.0);
-                dx.addi(dxd.muli(c.mask()));
+                if (Fast.plain(dx, dxd, c.mask())) Fast.addProduct(dx, dxd, c.mask());           // dx += (du A) * mask
+                else dx.addi(dxd.muli(c.mask()));
             }
         }
         caches.clear();

@@ -70,12 +70,14 @@ public final class KernelSpecInstaller {
         return out;
     }
 
-    /** OPENBLAS_CORETYPE and OMP_NUM_THREADS from this environment, or detected. */
+    /** OPENBLAS_CORETYPE, OPENBLAS_THREAD_TIMEOUT and OMP_NUM_THREADS from this environment, or detected / defaults. */
     static Map<String, String> nativeEnv() {
         Map<String, String> env = new LinkedHashMap<>();
         String core = System.getenv("OPENBLAS_CORETYPE");
         if (core == null || core.isBlank()) core = detectCoreType();
         if (core != null) env.put("OPENBLAS_CORETYPE", core);
+        String timeout = System.getenv("OPENBLAS_THREAD_TIMEOUT");
+        env.put("OPENBLAS_THREAD_TIMEOUT", timeout != null && !timeout.isBlank() ? timeout : "10");
         String omp = System.getenv("OMP_NUM_THREADS");
         env.put("OMP_NUM_THREADS", omp != null && !omp.isBlank() ? omp : String.valueOf(Runtime.getRuntime().availableProcessors()));
         String home = System.getenv("PEFT4J_HOME");
