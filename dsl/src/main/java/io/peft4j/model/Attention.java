@@ -297,12 +297,60 @@ public final class Attention {
     INDArray stepSelf(INDArray x, KvCache c, INDArray bias) {
         ForwardContext ctx = ForwardContext.inference();
         int n = (int) x.size(0);
-        INDArray kn = k.get().forward(x, ctx).reshape(n, heads, dk);
-        c.k.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(c.len), NDArrayIndex.all()).assign(kn);
-        INDArray vn = v.get().forward(x, ctx).reshape(n, heads, dk);
-        c.v.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(c.len), NDArrayIndex.all()).assign(vn);
+        INDArray kn = k.get().forward(x, ctx), vn = v.get().forward(x, ctx);
+        if (Fast.plain(kn, vn, c.k, c.v)) {                 // write position c.len of every (row, head) directly
+            java.nio.FloatBuffer kb = Fast.fb(kn), vb = Fast.fb(vn), ck = Fast.fb(c.k), cv = Fast.fb(c.v);
+            int cap = (int) c.k.size(2), len = c.len;
+            for (int b = 0; b < n; b++)
+                for (int h = 0; h < heads; h++) {
+                    int src = (b * heads + h) * dk, dst = ((b * heads + h) * cap + len) * dk;
+                    ck.put(dst, kb, src, dk);
+                    cv.put(dst, vb, src, dk);
+                }
+        } else {
+            c.k.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(c.len), NDArrayIndex.all()).assign(kn.reshape(n, heads, dk));
+            c.v.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(c.len), NDArrayIndex.all()).assign(vn.reshape(n, heads, dk));
+        }
         c.len++;
         return stepAttend(q.get().forward(x, ctx), c, bias);
+    }
+
+    /**
+     * Float32 decode-step attention as Java loops (no ND4J ops, no per-head views or 1-row GEMMs):
+     * for each (row, head), scores over the cached keys plus bias, softmax, weighted sum of the cached
+     * values into {@code out} [N, H*dk]. Parallel over (row, head) when the work is large enough.
+     */
+    private void stepAttendFast(INDArray q2, KvCache c, INDArray bias, INDArray out) {
+        int n = (int) q2.size(0), len = c.len, cap = (int) c.k.size(2), heads = this.heads, dk = this.dk;
+        java.nio.FloatBuffer qb = Fast.fb(q2), kb = Fast.fb(c.k), vb = Fast.fb(c.v), bb = Fast.fb(bias), ob = Fast.fb(out);
+        Par.forRange(n * heads, Math.max(1, (1 << 16) / Math.max(1, len * dk)), (from, to) -> {
+            float[] q = new float[dk], kr = new float[len * dk], acc = new float[dk], sc = new float[len];
+            for (int bh = from; bh < to; bh++) {
+                qb.get(bh * dk, q, 0, dk);                             // q2 [N, H*dk]: row b, head h at bh*dk
+                int base = bh * cap * dk;
+                kb.get(base, kr, 0, len * dk);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) {
+                    float d = 0f;
+                    int o = j * dk;
+                    for (int e = 0; e < dk; e++) d += q[e] * kr[o + e];
+                    d += bb.get(bh * len + j);
+                    sc[j] = d;
+                    if (d > max) max = d;
+                }
+                float sum = 0f;
+                for (int j = 0; j < len; j++) { float e = (float) Math.exp(sc[j] - max); sc[j] = e; sum += e; }
+                float inv = 1f / sum;
+                vb.get(base, kr, 0, len * dk);
+                java.util.Arrays.fill(acc, 0f);
+                for (int j = 0; j < len; j++) {
+                    float p = sc[j] * inv;
+                    int o = j * dk;
+                    for (int e = 0; e < dk; e++) acc[e] += p * kr[o + e];
+                }
+                ob.put(bh * dk, acc, 0, dk);
+            }
+        });
     }
 
     /** Cross-attention for one position per row against a precomputed cache. bias [N, H, 1, S]. */
@@ -313,6 +361,11 @@ public final class Attention {
     private INDArray stepAttend(INDArray q2, KvCache c, INDArray bias) {
         int n = (int) q2.size(0), len = c.len;
         DataType dt = q2.dataType();
+        INDArray outFast = merged.get(dt, n, (long) heads * dk);
+        if (Fast.plain(q2, c.k, c.v, bias, outFast) && bias.length() == (long) n * heads * len) {
+            stepAttendFast(q2, c, bias, outFast);
+            return o.get().forward(outFast, ForwardContext.inference());
+        }
         INDArray q3 = q2.reshape(n, heads, dk);
         INDArray sc = scores.get(dt, n, heads, 1, len).assign(bias);
         for (int b = 0; b < n; b++)

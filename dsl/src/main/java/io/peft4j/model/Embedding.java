@@ -50,7 +50,11 @@ public final class Embedding {
             if (flatIds[i] < 0 || flatIds[i] >= v)
                 throw new IllegalArgumentException("token id " + flatIds[i] + " at position " + i + " is outside the vocabulary [0, " + v + ")");
         INDArray y = out.get(w.dataType(), flatIds.length, w.size(1));
-        Nd4j.pullRows(w, y, 1, flatIds);
+        if (Fast.plain(w, y)) {                      // row copies (pullRows costs an op dispatch and OpenMP wake-ups)
+            java.nio.FloatBuffer wb = Fast.fb(w), yb = Fast.fb(y);
+            int d = (int) w.size(1);
+            for (int i = 0; i < flatIds.length; i++) yb.put(i * d, wb, flatIds[i] * d, d);
+        } else Nd4j.pullRows(w, y, 1, flatIds);
         lastIds = flatIds;
         return y;
     }

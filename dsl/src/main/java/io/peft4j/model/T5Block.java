@@ -58,10 +58,17 @@ public final class T5Block {
     }
 
     /** Generation: one position per row. */
+    private final Buf stepH = new Buf();   // [N, d] this block's output of the last decode step
+
     INDArray step(INDArray x, Attention.KvCache selfCache, INDArray selfBias, Attention.KvCache crossCache, INDArray crossBias) {
         ForwardContext ctx = ForwardContext.inference();
-        INDArray h = x.add(self.stepSelf(ln0.forward(x), selfCache, selfBias));
-        h.addi(cross.stepCross(ln1.forward(h), crossCache, crossBias));
-        return h.addi(ff.forward(lnF.forward(h), ctx));
+        INDArray a = self.stepSelf(ln0.forward(x), selfCache, selfBias);
+        INDArray h = stepH.get(x.dataType(), x.shape());
+        if (Fast.plain(x, a, h)) Fast.add(x, a, h); else h.assign(x).addi(a);
+        INDArray cr = cross.stepCross(ln1.forward(h), crossCache, crossBias);
+        if (Fast.plain(h, cr)) Fast.addInPlace(h, cr); else h.addi(cr);
+        INDArray f = ff.forward(lnF.forward(h), ctx);
+        if (Fast.plain(h, f)) Fast.addInPlace(h, f); else h.addi(f);
+        return h;
     }
 }
