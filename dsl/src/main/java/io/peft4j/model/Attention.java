@@ -362,7 +362,7 @@ public final class Attention {
         int n = (int) q2.size(0), len = c.len;
         DataType dt = q2.dataType();
         INDArray outFast = merged.get(dt, n, (long) heads * dk);
-        if (Fast.plain(q2, c.k, c.v, bias, outFast) && bias.length() == (long) n * heads * len) {
+        if (Fast.plain(q2, c.k, c.v, outFast) && Fast.dense(bias) && bias.length() == (long) n * heads * len) {
             stepAttendFast(q2, c, bias, outFast);
             return o.get().forward(outFast, ForwardContext.inference());
         }

@@ -26,6 +26,23 @@ public final class Fast {
         return true;
     }
 
+    /**
+     * True when every array is float32 and stored densely in c order from the start of its buffer (the
+     * buffer may be longer than the array: grow-only storage). {@link #fb} then indexes it directly.
+     */
+    static boolean dense(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a == null || a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.offset() != 0 || a.data().offset() != 0
+                || a.length() > Integer.MAX_VALUE || a.data().length() < a.length()) return false;
+            long expect = 1;
+            for (int d = a.rank() - 1; d >= 0; d--) {
+                if (a.size(d) != 1 && a.stride(d) != expect) return false;
+                expect *= a.size(d);
+            }
+        }
+        return true;
+    }
+
     static FloatBuffer fb(INDArray a) { return a.data().asNioFloat(); }
 
     /** out = a + b (out may alias a or b). */
