@@ -116,6 +116,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (i >= 0) { stepS[i] = (t3 - t0) / 1e9; fwdS[i] = (t1 - t0) / 1e9; optS[i] = (t3 - t2) / 1e9; }
             if (!csv) System.err.printf("step %d: %.3f s (forward %.3f s, optimizer %.3f s)%n", i, (t3 - t0) / 1e9, (t1 - t0) / 1e9, (t3 - t2) / 1e9);
         }
+        double rss = peakRssMb();          // of the training steps: before the GEMM replay allocates its own arrays
         double gemmS = Gemm.replay(calls);
         if (gemmProfile) {
             System.err.printf(Locale.ROOT, "GEMM profile (%.1f GFLOP per step):%n", Gemm.flops(calls) / 1e9);
@@ -128,7 +129,6 @@ public final class BenchCommand implements Callable<Integer> {
         if (!csv || !core.equals(bestCoreType()))
             System.err.println("OPENBLAS_CORETYPE=" + core + (core.equals(bestCoreType()) ? "" : " (this CPU supports " + bestCoreType() + ", which is faster)"));
         double tokensPerS = (double) batch * (source + target) / step;
-        double rss = peakRssMb();
         if (csv) {
             System.out.println("stack,config,mode,threads,step_s_median,tokens_per_s,peak_rss_mb,trainable_params,forward_s_median,optimizer_s_median,optimizer,gemm_s,gemm_calls,gemm_gflop,gemm_peak_gflops,mfu,batch,source,target,blas_core");
             System.out.printf(Locale.ROOT, "peft4j,%s,%s,%d,%.4f,%.1f,%.0f,%d,%.4f,%.4f,%s,%.4f,%d,%.1f,%.1f,%.3f,%d,%d,%d,%s%n", config, mode, nThreads, step,

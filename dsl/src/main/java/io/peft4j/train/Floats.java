@@ -4,10 +4,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 
 /**
  * Direct access to the float32 storage of plain (c-ordered, non-view) ND4J arrays, for the
@@ -40,16 +36,15 @@ final class Floats {
 
     interface Range { boolean run(int from, int to); }
 
-    /** Runs {@code body} over [0, n) in chunks (in parallel when large); true when every chunk returned true. */
+    /**
+     * Runs {@code body} over [0, n) in parts of at least {@link #CHUNK} elements on the engine's
+     * thread pool ({@link io.peft4j.model.Par}, the same threads as the model's loops; the common
+     * fork-join pool has one worker on two cores); true when every part returned true.
+     */
     static boolean forChunks(int n, Range body) {
         if (n <= CHUNK) return body.run(0, n);
-        List<ForkJoinTask<Boolean>> tasks = new ArrayList<>();
-        for (int from = 0; from < n; from += CHUNK) {
-            int a = from, b = Math.min(n, from + CHUNK);
-            tasks.add(ForkJoinPool.commonPool().submit(() -> body.run(a, b)));
-        }
-        boolean ok = true;
-        for (ForkJoinTask<Boolean> t : tasks) ok &= t.join();
-        return ok;
+        java.util.concurrent.atomic.AtomicBoolean ok = new java.util.concurrent.atomic.AtomicBoolean(true);
+        io.peft4j.model.Par.forRange(n, CHUNK, (from, to) -> { if (!body.run(from, to)) ok.set(false); });
+        return ok.get();
     }
 }
