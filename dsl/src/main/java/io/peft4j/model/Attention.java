@@ -117,12 +117,7 @@ public final class Attention {
         return o.get().forward(m, ctx);
     }
 
-    /** Row-wise softmax of (s + bias) in place over {@code rows} rows of length {@code n}. */
-    static void softmaxRows(java.nio.FloatBuffer s, java.nio.FloatBuffer bias, int rows, int n) {
-        Par.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (from, to) -> softmaxRowsRange(s, bias, from, to, n));
-    }
-
-    /** {@link #softmaxRows} for rows {@code [from, to)}. */
+    /** Row-wise softmax of (s + bias) in place, rows {@code [from, to)} of length {@code n}. */
     static void softmaxRowsRange(java.nio.FloatBuffer s, java.nio.FloatBuffer bias, int from, int to, int n) {
         for (int r = from; r < to; r++) {
             int o = r * n;
@@ -241,12 +236,7 @@ public final class Attention {
         return dxq;
     }
 
-    /** In place: ds = p * (ds - rowsum(ds * p)) for {@code rows} rows of length {@code n}. */
-    static void softmaxBackwardRows(java.nio.FloatBuffer ds, java.nio.FloatBuffer p, int rows, int n) {
-        Par.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, n)), (from, to) -> softmaxBackwardRowsRange(ds, p, from, to, n));
-    }
-
-    /** {@link #softmaxBackwardRows} for rows {@code [from, to)}. */
+    /** In place: ds = p * (ds - rowsum(ds * p)), rows {@code [from, to)} of length {@code n}. */
     static void softmaxBackwardRowsRange(java.nio.FloatBuffer ds, java.nio.FloatBuffer p, int from, int to, int n) {
         for (int r = from; r < to; r++) {
             int o = r * n;

@@ -76,10 +76,4 @@ public final class Fast {
 
     /** a += b. */
     static void addInPlace(INDArray a, INDArray b) { add(a, b, a); }
-
-    /** out = a * s. */
-    static void scale(INDArray a, float s, INDArray out) {
-        FloatBuffer x = fb(a), o = fb(out);
-        Par.forRange((int) a.length(), GRAIN, (from, to) -> { for (int i = from; i < to; i++) o.put(i, x.get(i) * s); });
-    }
 }
