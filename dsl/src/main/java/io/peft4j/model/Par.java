@@ -66,7 +66,7 @@ public final class Par {
         int parts = Math.min(threads, Math.max(1, (int) Math.min(Integer.MAX_VALUE, ((long) n + grain - 1) / Math.max(1, grain))));
         if (parts <= 1 || INSIDE.get()) { if (n > 0) body.run(0, n); return; }
         ExecutorService ex = pool(parts - 1);
-        @SuppressWarnings("unchecked") Future<?>[] fs = new Future<?>[parts - 1];
+        Future<?>[] fs = new Future<?>[parts - 1];
         for (int p = 1; p < parts; p++) {
             int from = (int) ((long) n * p / parts), to = (int) ((long) n * (p + 1) / parts);
             fs[p - 1] = ex.submit(() -> body.run(from, to));

@@ -124,6 +124,7 @@ public final class LoraLinear implements PeftLayer {
         adapter(name);
         if (merged.contains(name)) unmerge(List.of(name));
         adapters.remove(name);
+        work.remove(name);                 // its [N, in] dropout buffers would otherwise stay allocated
         active.remove(name);
     }
 
