@@ -31,8 +31,8 @@ public final class Comparison {
     Comparison(List<Object> models) {
         if (models.isEmpty()) throw new IllegalArgumentException("compare(...) needs at least one model");
         for (Object m : models)
-            if (!(m instanceof T5) && !(m instanceof FineTuned))
-                throw new IllegalArgumentException("compare(...) takes T5 models and FineTuned results, got "
+            if (!(m instanceof Model) && !(m instanceof FineTuned))
+                throw new IllegalArgumentException("compare(...) takes models and FineTuned results, got "
                     + (m == null ? "null" : m.getClass().getName()));
         this.models = List.copyOf(models);
     }
@@ -48,14 +48,14 @@ public final class Comparison {
         String baseName = null, fullName = null;
         for (Object m : models) {
             String name = uniqueName(nameOf(m));
-            List<String> preds = m instanceof T5 t ? t.generate(test.sources()) : ((FineTuned) m).generate(test.sources());
+            List<String> preds = m instanceof Model t ? t.generate(test.sources()) : ((FineTuned) m).generate(test.sources());
             RougeReport r = scorer.evaluate(test.references(), preds);
             predictions.put(name, preds);
             reports.put(name, r);
             long trainable = m instanceof FineTuned f ? f.trainableParameters() : 0;
-            long all = m instanceof FineTuned f ? f.totalParameters() : ((T5) m).parameterCount();
+            long all = m instanceof FineTuned f ? f.totalParameters() : ((Model) m).parameterCount();
             table.add(name, trainable, all, scores(r, null), scores(r, ScoreInterval::low), scores(r, ScoreInterval::high));
-            if (m instanceof T5 && baseName == null) baseName = name;
+            if (m instanceof Model && baseName == null) baseName = name;
             if (m instanceof FineTuned f && f.method() == Method.FULL && fullName == null) fullName = name;
         }
         if (baseName != null) table.base(baseName);
@@ -71,7 +71,7 @@ public final class Comparison {
     }
 
     private static String nameOf(Object m) {
-        return m instanceof T5 t ? "base (" + t.id() + ")" : ((FineTuned) m).name();
+        return m instanceof Model t ? "base (" + t.id() + ")" : ((FineTuned) m).name();
     }
 
     private static RougeScores scores(RougeReport r, java.util.function.Function<ScoreInterval, Score> pick) {

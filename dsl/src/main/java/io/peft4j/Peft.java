@@ -3,7 +3,8 @@ package io.peft4j;
 import io.peft4j.data.Dataset;
 import io.peft4j.data.PromptTemplate;
 import io.peft4j.model.Parameter;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.LanguageModel;
+import io.peft4j.model.t5.T5Model;
 import io.peft4j.peft.Ia3Config;
 import io.peft4j.peft.Ia3Model;
 import io.peft4j.peft.LoraConfig;
@@ -49,22 +50,22 @@ public final class Peft {
     // ------------------------------------------------------------------ entry points
 
     /** LoRA on {@code base}: next choose the target modules with {@code on(...)}. */
-    public static LoraTargetStep lora(T5 base) { return new LoraBuilder(Objects.requireNonNull(base, "base model"), null); }
+    public static LoraTargetStep lora(Model base) { return new LoraBuilder(Objects.requireNonNull(base, "base model"), null); }
 
     /** (IA)^3 with PEFT's T5 defaults (k, v and the feed-forward output wo). */
-    public static Ia3Step ia3(T5 base) { return new Ia3Builder(Objects.requireNonNull(base, "base model"), Ia3Config.t5Defaults()); }
+    public static Ia3Step ia3(Model base) { return new Ia3Builder(Objects.requireNonNull(base, "base model"), Ia3Config.defaultsFor(base.family())); }
 
     /** Prompt tuning: trainable virtual tokens prepended to the encoder input. */
-    public static PromptTuningStep promptTuning(T5 base) { return new PromptBuilder(Objects.requireNonNull(base, "base model"), 20, null); }
+    public static PromptTuningStep promptTuning(Model base) { return new PromptBuilder(Objects.requireNonNull(base, "base model"), 20, null); }
 
     /** Selective fine-tuning: choose which existing parameters train. */
-    public static SelectiveTargetStep selective(T5 base) { return new SelectiveBuilder(Objects.requireNonNull(base, "base model")); }
+    public static SelectiveTargetStep selective(Model base) { return new SelectiveBuilder(Objects.requireNonNull(base, "base model")); }
 
     /** Full fine-tuning of a copy of {@code base}: the baseline every comparison needs. */
-    public static TrainStep fullFineTune(T5 base) {
+    public static TrainStep fullFineTune(Model base) {
         Objects.requireNonNull(base, "base model");
         return (data, o) -> {
-            T5 copy = base.copy();
+            Model copy = base.copy();
             copy.model().setAllTrainable(true);
             long t0 = System.nanoTime();
             TrainingResult r = Training.run(copy, copy.model(), data, o);
@@ -73,18 +74,18 @@ public final class Peft {
             for (Parameter p : copy.model().parameters()) names.add(p.name());
             Provenance prov = Provenance.of(base, Method.FULL.label(), "all parameters trainable", List.of("all " + names.size() + " parameters"),
                 o.seed(), data.fingerprint(), data.size(), o.describe(), (System.nanoTime() - t0) / 1e9);
-            return new FineTuned(Method.FULL, "full fine-tuning", copy, null, null, null, total, total, names, r, prov);
+            return new FullResult(Method.FULL, "full fine-tuning", copy, total, total, names, r, prov);
         };
     }
 
     /** Training options starting from {@code n} epochs (lr 1e-3, batch 8 unless changed). */
     public static TrainOptions epochs(int n) { return TrainOptions.defaults().epochs(n); }
 
-    /** A comparison of models (a base {@link T5} and {@link FineTuned} results) on held-out data. */
+    /** A comparison of models (a base {@link Model} and {@link FineTuned} results) on held-out data. */
     public static Comparison compare(Object... models) { return new Comparison(Arrays.asList(models)); }
 
     /** Trains LoRA at several ranks on one base and compares them. */
-    public static RankSweep rankSweep(T5 base) { return new RankSweep(Objects.requireNonNull(base, "base model")); }
+    public static RankSweep rankSweep(Model base) { return new RankSweep(Objects.requireNonNull(base, "base model")); }
 
     /** The seed's arithmetic: full vs LoRA trainable parameters of one {@code rows x cols} weight. */
     public static Table loraArithmetic(long rows, long cols, int... ranks) { return ParameterReport.matrix(rows, cols, ranks); }
@@ -116,6 +117,8 @@ public final class Peft {
 
     /** LoRA options (PEFT's defaults: r 8, alpha 8, dropout 0, Kaiming-uniform A, zero B) and {@code train}. */
     public interface LoraStep extends TrainStep {
+        @Override LoraResult train(Dataset data, TrainOptions options);
+        @Override default LoraResult train(Dataset data) { return train(data, TrainOptions.defaults()); }
         LoraStep rank(int r);
         LoraStep alpha(double alpha);
         LoraStep dropout(double p);
@@ -159,8 +162,8 @@ public final class Peft {
 
     // ------------------------------------------------------------------ implementations
 
-    private record LoraBuilder(T5 base, LoraConfig cfg, String adapterName, long seed) implements LoraTargetStep, LoraStep {
-        LoraBuilder(T5 base, LoraConfig cfg) { this(base, cfg, null, 42); }
+    private record LoraBuilder(Model base, LoraConfig cfg, String adapterName, long seed) implements LoraTargetStep, LoraStep {
+        LoraBuilder(Model base, LoraConfig cfg) { this(base, cfg, null, 42); }
 
         @Override public LoraStep on(String... targets) {
             if (targets == null || targets.length == 0)
@@ -171,7 +174,7 @@ public final class Peft {
 
         /** Fails fast on targets that match no module of the base (NoMatchingTargetException lists the closest names). */
         private LoraConfig checked(LoraConfig c) {
-            new TargetResolver(base.model().projections().keySet()).resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
+            TargetResolver.of(base.model()).resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
             return c;
         }
         @Override public LoraStep rank(int r) { return with(cfg.withRank(r)); }
@@ -187,9 +190,9 @@ public final class Peft {
         @Override public LoraConfig config() { return cfg; }
         private LoraStep with(LoraConfig c) { return new LoraBuilder(base, c, adapterName, seed); }
 
-        @Override public FineTuned train(Dataset data, TrainOptions o) {
+        @Override public LoraResult train(Dataset data, TrainOptions o) {
             Objects.requireNonNull(o, "options");
-            LoraModel<T5Model> reg = base.adapters();
+            LoraModel<LanguageModel> reg = base.adapters();
             String name = base.uniqueAdapterName(adapterName != null ? adapterName : "lora_r" + cfg.r());
             reg.addAdapter(name, cfg, seed);
             reg.setActive(name);
@@ -201,12 +204,12 @@ public final class Peft {
                 reg.deleteAdapter(name);    // a failed run leaves the base as it was
                 throw e;
             }
-            long ad = FineTuned.adapterParameterCount(reg, name);
+            long ad = LoraResult.adapterParameterCount(reg, name);
             List<String> mods = reg.targetedModules(name);
             Provenance prov = Provenance.of(base, Method.LORA.label(), describe(cfg), mods, seed, data.fingerprint(), data.size(),
                 o.describe(), (System.nanoTime() - t0) / 1e9);
             String label = "LoRA r=" + cfg.r() + (cfg.useRslora() ? " (rsLoRA)" : "");
-            return new FineTuned(Method.LORA, label, base, name, null, null, ad, base.parameterCount() + ad, mods, r, prov);
+            return new LoraResult(label, base, name, ad, base.parameterCount() + ad, mods, r, prov);
         }
     }
 
@@ -218,7 +221,7 @@ public final class Peft {
             + (c.alphaPattern().isEmpty() ? "" : ", alpha_pattern=" + c.alphaPattern());
     }
 
-    private record Ia3Builder(T5 base, Ia3Config cfg) implements Ia3Step {
+    private record Ia3Builder(Model base, Ia3Config cfg) implements Ia3Step {
         @Override public Ia3Step on(String... targets) {
             return new Ia3Builder(base, new Ia3Config(Targets.of(targets), cfg.feedforwardModules(), cfg.modulesToSave()));
         }
@@ -226,19 +229,19 @@ public final class Peft {
             return new Ia3Builder(base, new Ia3Config(cfg.targets(), List.of(modules), cfg.modulesToSave()));
         }
         @Override public FineTuned train(Dataset data, TrainOptions o) {
-            T5 copy = base.copy();
-            Ia3Model<T5Model> ia3 = Ia3Model.of(copy.model(), cfg);
+            Model copy = base.copy();
+            Ia3Model<LanguageModel> ia3 = Ia3Model.of(copy.model(), cfg);
             long t0 = System.nanoTime();
             TrainingResult r = Training.run(copy, copy.model(), data, o);
             ParameterCount pc = ParameterCount.of(copy.model());
             List<String> mods = new ArrayList<>(ia3.layers().keySet());
             Provenance prov = Provenance.of(base, Method.IA3.label(), "targets=" + cfg.targets() + ", feedforward=" + cfg.feedforwardModules(),
                 mods, o.seed(), data.fingerprint(), data.size(), o.describe(), (System.nanoTime() - t0) / 1e9);
-            return new FineTuned(Method.IA3, "IA3", copy, null, ia3, null, pc.trainable(), pc.all(), mods, r, prov);
+            return new Ia3Result(copy, ia3, pc.trainable(), pc.all(), mods, r, prov);
         }
     }
 
-    private record PromptBuilder(T5 base, int n, String initText) implements PromptTuningStep {
+    private record PromptBuilder(Model base, int n, String initText) implements PromptTuningStep {
         @Override public PromptTuningStep virtualTokens(int k) {
             if (k < 1) throw new IllegalArgumentException("virtualTokens = " + k + " is invalid: allowed >= 1");
             return new PromptBuilder(base, k, initText);
@@ -248,7 +251,9 @@ public final class Peft {
             return new PromptBuilder(base, n, text);
         }
         @Override public FineTuned train(Dataset data, TrainOptions o) {
-            T5 copy = base.copy();
+            if (!(base.copy() instanceof T5 copy))
+                throw new UnsupportedOperationException("prompt tuning prepends virtual tokens to an encoder's input and supports "
+                    + "encoder-decoder models (t5); " + base.id() + " is " + base.family() + ": use lora(...) or ia3(...)");
             PromptTuning pt = initText == null ? PromptTuning.random(copy.model(), n, o.seed())
                 : PromptTuning.fromTokens(copy.model(), n, copy.tokenizer().encode(initText));
             long t0 = System.nanoTime();
@@ -256,12 +261,11 @@ public final class Peft {
             ParameterCount pc = ParameterCount.of(copy.model());
             Provenance prov = Provenance.of(base, Method.PROMPT_TUNING.label(), n + " virtual tokens, init " + (initText == null ? "random" : "text"),
                 List.of(pt.prompt().name()), o.seed(), data.fingerprint(), data.size(), o.describe(), (System.nanoTime() - t0) / 1e9);
-            return new FineTuned(Method.PROMPT_TUNING, "prompt tuning (" + n + " tokens)", copy, null, null, pt, pc.trainable(), pc.all(),
-                List.of(pt.prompt().name()), r, prov);
+            return new PromptTuningResult(copy, pt, pc.trainable(), pc.all(), r, prov);
         }
     }
 
-    private record SelectiveBuilder(T5 base) implements SelectiveTargetStep {
+    private record SelectiveBuilder(Model base) implements SelectiveTargetStep {
         @Override public TrainStep layerNorms() { return run("layer norms", m -> Selective.layerNorms(m)); }
         @Override public TrainStep biases() { return run("biases", m -> Selective.biases(m)); }
         @Override public TrainStep lastLayers(int n) {
@@ -274,9 +278,9 @@ public final class Peft {
             return run("parameters matching " + regex, m -> Selective.train(m, regex, q -> p.matcher(q.name()).matches()));
         }
 
-        private TrainStep run(String label, java.util.function.Function<T5Model, List<Parameter>> choose) {
+        private TrainStep run(String label, java.util.function.Function<LanguageModel, List<Parameter>> choose) {
             return (data, o) -> {
-                T5 copy = base.copy();
+                Model copy = base.copy();
                 List<Parameter> chosen = choose.apply(copy.model());
                 if (chosen.isEmpty()) throw new IllegalArgumentException("selective (" + label + ") selects no parameter of " + base.id());
                 long t0 = System.nanoTime();
@@ -285,7 +289,7 @@ public final class Peft {
                 List<String> names = chosen.stream().map(Parameter::name).toList();
                 Provenance prov = Provenance.of(base, Method.SELECTIVE.label(), label, names, o.seed(), data.fingerprint(), data.size(),
                     o.describe(), (System.nanoTime() - t0) / 1e9);
-                return new FineTuned(Method.SELECTIVE, "selective: " + label, copy, null, null, null, pc.trainable(), pc.all(), names, r, prov);
+                return new FullResult(Method.SELECTIVE, "selective: " + label, copy, pc.trainable(), pc.all(), names, r, prov);
             };
         }
     }

@@ -22,7 +22,7 @@ public record Provenance(String baseModel, String revision, String method, Strin
         targets = targets == null ? List.of() : List.copyOf(targets);
     }
 
-    static Provenance of(T5 base, String method, String config, List<String> targets, long seed, String fingerprint,
+    static Provenance of(Model base, String method, String config, List<String> targets, long seed, String fingerprint,
                          int examples, String training, double wallSeconds) {
         return new Provenance(base.id(), base.revision(), method, config, targets, seed, fingerprint, examples, training,
             currentThreads(), currentBackend(), wallSeconds, Instant.now(), Version.VERSION);

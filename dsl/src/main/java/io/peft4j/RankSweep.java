@@ -21,9 +21,9 @@ import java.util.List;
  * fresh adapter with alpha = 2r (unless set) on the same shared base.
  */
 public final class RankSweep {
-    private final T5 base;
+    private final Model base;
 
-    RankSweep(T5 base) { this.base = base; }
+    RankSweep(Model base) { this.base = base; }
 
     /** Then the ranks. */
     public interface RanksStep { TrainStep ranks(int... ranks); }

@@ -3,8 +3,8 @@ package io.peft4j;
 import io.peft4j.data.BatchConfig;
 import io.peft4j.data.Batcher;
 import io.peft4j.data.Dataset;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.Batch;
+import io.peft4j.model.LanguageModel;
 import io.peft4j.train.ProgressBar;
 import io.peft4j.train.Trainer;
 import io.peft4j.train.TrainingListener;
@@ -21,7 +21,7 @@ final class Training {
 
     private Training() {}
 
-    static List<Seq2SeqBatch> batches(T5 t5, Dataset data, TrainOptions o, boolean shuffle) {
+    static List<Batch> batches(Model t5, Dataset data, TrainOptions o, boolean shuffle) {
         Objects.requireNonNull(data, "training data");
         if (data.isEmpty()) throw new IllegalArgumentException("the training data '" + data.name() + "' is empty: need at least one example");
         if (o.batchSize() > data.size())
@@ -32,9 +32,9 @@ final class Training {
         return new Batcher(t5.tokenizer(), bc).batches(data);
     }
 
-    static TrainingResult run(T5 t5, Seq2SeqModel model, Dataset train, TrainOptions o) {
-        List<Seq2SeqBatch> tb = batches(t5, train, o, true);
-        List<Seq2SeqBatch> eb = o.eval() == null ? List.of()
+    static TrainingResult run(Model t5, LanguageModel model, Dataset train, TrainOptions o) {
+        List<Batch> tb = batches(t5, train, o, true);
+        List<Batch> eb = o.eval() == null ? List.of()
             : batches(t5, o.eval(), o.batchSize(Math.min(o.batchSize(), o.eval().size())), false);
         Trainer trainer = new Trainer(model, o.toTrainingConfig());
         for (TrainingListener l : GLOBAL) trainer.addListener(l);

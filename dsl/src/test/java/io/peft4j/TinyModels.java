@@ -3,12 +3,12 @@ package io.peft4j;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.data.Dataset;
-import io.peft4j.data.DialogueGenerator;
+import io.peft4j.tools.DialogueGenerator;
 import io.peft4j.data.Example;
 import io.peft4j.hf.SentencePieceTokenizer;
-import io.peft4j.hf.UnigramTrainer;
-import io.peft4j.model.T5Config;
-import io.peft4j.model.T5Model;
+import io.peft4j.tools.UnigramTrainer;
+import io.peft4j.model.t5.T5Config;
+import io.peft4j.model.t5.T5Model;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,11 @@
 package io.peft4j.cli;
 
+import io.peft4j.model.Batch;
+import io.peft4j.model.t5.T5Config;
+import io.peft4j.model.t5.T5Model;
+import io.peft4j.ops.Gemm;
+import io.peft4j.ops.Par;
+
 import io.peft4j.model.*;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -46,7 +52,7 @@ public final class BenchCommand implements Callable<Integer> {
         return T5Config.fromJson(n);
     }
 
-    /** The demo model's architecture (io.peft4j.demo.DemoPretraining: d_model 128, 4+4 layers, vocab 4000, gated-gelu, untied). */
+    /** The demo model's architecture (io.peft4j.tools.DemoPretraining: d_model 128, 4+4 layers, vocab 4000, gated-gelu, untied). */
     public static T5Config demo() {
         var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
         n.put("vocab_size", 4000); n.put("d_model", 128); n.put("d_kv", 32); n.put("d_ff", 512);
@@ -98,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (int s = 0; s < source; s++) { ids[b][s] = 2 + r.nextInt(c.vocabSize() - 2); mask[b][s] = 1; }
             for (int t = 0; t < target; t++) labels[b][t] = 2 + r.nextInt(c.vocabSize() - 2);
         }
-        Seq2SeqBatch sb = new Seq2SeqBatch(ids, mask, labels);
+        Batch sb = new Batch(ids, mask, labels);
         double[] stepS = new double[steps], fwdS = new double[steps], optS = new double[steps];
         List<Gemm.Call> calls = null;
         for (int i = -warmup; i < steps; i++) {

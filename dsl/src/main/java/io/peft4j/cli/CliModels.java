@@ -1,6 +1,7 @@
 package io.peft4j.cli;
 
-import io.peft4j.model.T5Model;
+import io.peft4j.model.LanguageModel;
+import io.peft4j.model.ModelFamilies;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,12 +10,12 @@ import java.nio.file.Path;
 final class CliModels {
     private CliModels() {}
 
-    static T5Model load(Path model, Path adapter, boolean merge) {
+    static LanguageModel load(Path model, Path adapter, boolean merge) {
         if (model == null) throw new JsonLinesCommand.SetupException("--model DIR is required");
         if (!Files.isDirectory(model)) throw new JsonLinesCommand.SetupException(model + ": not a folder");
-        T5Model m;
+        LanguageModel m;
         try {
-            m = T5Model.load(model);
+            m = ModelFamilies.load(model);
         } catch (RuntimeException e) {
             throw new JsonLinesCommand.SetupException("cannot load model " + model + ": " + JsonLinesCommand.oneLine(e));
         }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.model.ForwardContext;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.Batch;
+import io.peft4j.model.LanguageModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,12 +18,12 @@ import java.util.concurrent.Callable;
  * {@code {"loss", "argmax", "logits_sum", "logits_first16"}} lines (decoder inputs = labels shifted
  * right, no decoder padding mask, as in transformers).
  */
-@Command(name = "forward", description = "JSON lines in/out: loss, argmax and logits checksums of a T5 model for given inputs and labels.")
+@Command(name = "forward", description = "JSON lines in/out: loss, argmax and logits checksums of any supported model for given inputs and labels.")
 final class ForwardCommand extends JsonLinesCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model folder (config.json + model.safetensors)") Path model;
     @Option(names = "--adapter", description = "PEFT adapter folder") Path adapter;
     @Option(names = "--merge", description = "merge the adapter into the base weights") boolean merge;
-    T5Model m;
+    LanguageModel m;
 
     @Override String name() { return "forward"; }
     @Override void setUp() { m = CliModels.load(model, adapter, merge); }
@@ -31,7 +31,7 @@ final class ForwardCommand extends JsonLinesCommand implements Callable<Integer>
 
     @Override ObjectNode answer(JsonNode req) {
         int[][] ids = matrix(req, "input_ids");
-        Seq2SeqBatch batch = new Seq2SeqBatch(ids, maskOrOnes(req, ids), matrix(req, "labels"));
+        Batch batch = new Batch(ids, maskOrOnes(req, ids), matrix(req, "labels"));
         double loss = m.forwardLoss(batch, ForwardContext.inference());
         INDArray logits = m.lastLogits();                         // [B, T, V]
         double[] v = logits.data().asDouble();

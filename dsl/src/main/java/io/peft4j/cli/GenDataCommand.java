@@ -1,6 +1,6 @@
 package io.peft4j.cli;
 
-import io.peft4j.data.DialogueGenerator;
+import io.peft4j.tools.DialogueGenerator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

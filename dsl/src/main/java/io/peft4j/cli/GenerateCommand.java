@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.model.GenerationConfig;
 import io.peft4j.model.Generator;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.LanguageModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,14 +13,14 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code peft4j generate}: reads {@code {"input_ids", "attention_mask"}} lines, writes {@code {"sequences"}} lines. */
-@Command(name = "generate", description = "JSON lines in/out: greedy or beam-search generation with a T5 model.")
+@Command(name = "generate", description = "JSON lines in/out: greedy or beam-search generation with any supported model (T5, Llama, Mistral, Qwen2, GPT-2).")
 final class GenerateCommand extends JsonLinesCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model folder (config.json + model.safetensors)") Path model;
     @Option(names = "--adapter", description = "PEFT adapter folder (LORA, IA3, PROMPT_TUNING)") Path adapter;
     @Option(names = "--merge", description = "merge the adapter into the base weights") boolean merge;
     @Option(names = "--max-new-tokens", required = true, description = "maximum number of generated tokens") int maxNewTokens;
     @Option(names = "--num-beams", description = "beam width (default: generation_config.json, else 1)") Integer numBeams;
-    T5Model m;
+    LanguageModel m;
     GenerationConfig g;
 
     @Override String name() { return "generate"; }
@@ -30,7 +30,7 @@ final class GenerateCommand extends JsonLinesCommand implements Callable<Integer
         if (numBeams != null && numBeams < 1) throw new SetupException("--num-beams must be >= 1, got " + numBeams);
         m = CliModels.load(model, adapter, merge);
         try {
-            g = GenerationConfig.forModel(model, m.config()).withMaxNewTokens(maxNewTokens);
+            g = GenerationConfig.forModel(model, m).withMaxNewTokens(maxNewTokens);
         } catch (RuntimeException e) {
             throw new SetupException(oneLine(e));
         }

@@ -1,6 +1,6 @@
 package io.peft4j.cli;
 
-import io.peft4j.demo.DemoPretraining;
+import io.peft4j.tools.DemoPretraining;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

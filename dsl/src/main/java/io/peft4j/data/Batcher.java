@@ -1,7 +1,7 @@
 package io.peft4j.data;
 
 import io.peft4j.hf.TextTokenizer;
-import io.peft4j.model.Seq2SeqBatch;
+import io.peft4j.model.Batch;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,7 +13,7 @@ import java.util.Random;
 
 /**
  * Tokenizes a {@link Dataset} (its prompt-applied {@link Dataset#sources() sources} and its
- * {@link Dataset#targets() targets}) into {@link Seq2SeqBatch}es.
+ * {@link Dataset#targets() targets}) into {@link Batch}es.
  * <ul>
  *   <li>Dynamic padding: each batch is padded to its own longest source / target with the
  *       tokenizer's pad id; the attention mask is 1 on tokens and 0 on padding; labels are
@@ -56,14 +56,14 @@ public final class Batcher {
     private static String abbreviate(String s) { return s.length() <= 60 ? s : s.substring(0, 57) + "..."; }
 
     /** The batches of the whole dataset, each example exactly once. */
-    public List<Seq2SeqBatch> batches(Dataset data) {
+    public List<Batch> batches(Dataset data) {
         List<String> src = data.sources(), tgt = data.targets();
         int[][] srcIds = new int[src.size()][], tgtIds = new int[tgt.size()][];
         for (int i = 0; i < src.size(); i++) {
             srcIds[i] = encode(src.get(i), config.maxSourceLength());
             tgtIds[i] = encode(tgt.get(i), config.maxTargetLength());
         }
-        List<Seq2SeqBatch> out = new ArrayList<>();
+        List<Batch> out = new ArrayList<>();
         for (int[] rows : plan(data, srcIds)) out.add(assemble(rows, srcIds, tgtIds));
         return out;
     }
@@ -120,7 +120,7 @@ public final class Batcher {
         return a;
     }
 
-    private Seq2SeqBatch assemble(int[] rows, int[][] srcIds, int[][] tgtIds) {
+    private Batch assemble(int[] rows, int[][] srcIds, int[][] tgtIds) {
         int s = 0, t = 0;
         for (int r : rows) { s = Math.max(s, srcIds[r].length); t = Math.max(t, tgtIds[r].length); }
         int pad = tokenizer.padId();
@@ -133,6 +133,6 @@ public final class Batcher {
             Arrays.fill(labels[b], IGNORE);
             System.arraycopy(y, 0, labels[b], 0, y.length);
         }
-        return new Seq2SeqBatch(input, mask, labels);
+        return new Batch(input, mask, labels);
     }
 }

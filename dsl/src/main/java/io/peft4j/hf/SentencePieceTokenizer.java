@@ -289,7 +289,7 @@ public final class SentencePieceTokenizer implements TextTokenizer {
     }
 
     /** Hugging Face's T5 sentinels: {@code <extra_id_N>} = firstId + count - 1 - N. */
-    static List<AddedToken> sentinels(int firstId, int count) {
+    public static List<AddedToken> sentinels(int firstId, int count) {
         List<AddedToken> l = new ArrayList<>(count);
         for (int k = 0; k < count; k++) l.add(new AddedToken("<extra_id_" + (count - 1 - k) + ">", firstId + k, true, true));
         return l;

@@ -15,19 +15,19 @@ import java.util.Arrays;
  *
  * <p>Thread-safe: no mutable state.
  */
-final class SpmNormalizer {
+public final class SpmNormalizer {
     static final String SPACE_SYMBOL = "\u2581";
     private static final byte[] SPACE_SYMBOL_BYTES = SPACE_SYMBOL.getBytes(StandardCharsets.UTF_8);
     private static final byte[] ONE_SPACE = {' '};
 
     private final PrecompiledCharsMap charsMap; // null: identity with whitespace folding
 
-    SpmNormalizer(PrecompiledCharsMap charsMap) { this.charsMap = charsMap; }
+    public SpmNormalizer(PrecompiledCharsMap charsMap) { this.charsMap = charsMap; }
 
     boolean hasCharsMap() { return charsMap != null; }
 
     /** Normalizes {@code text} into the string the Viterbi segmentation works on ("" for blank input). */
-    String normalize(String text) {
+    public String normalize(String text) {
         byte[] in = text.getBytes(StandardCharsets.UTF_8);
         int n = in.length;
         Prefix p = new Prefix();
@@ -99,7 +99,7 @@ final class SpmNormalizer {
     }
 
     /** The identity mode's whitespace rule (also used by the trainer). */
-    static boolean isFoldedSpace(int cp) {
+    public static boolean isFoldedSpace(int cp) {
         return Character.isWhitespace(cp) || Character.isSpaceChar(cp) || cp == 0x0085
             || (cp >= 0x200B && cp <= 0x200D) || cp == 0xFEFF;
     }

@@ -1,5 +1,8 @@
 package io.peft4j.model;
 
+import io.peft4j.ops.Buf;
+import io.peft4j.ops.Fast;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -66,7 +69,7 @@ public final class Embedding {
     }
 
     /** {@code target[ids[i]] += rows[i]} for contiguous c-order arrays. */
-    static void scatterAddRows(INDArray target, int[] ids, INDArray rows) {
+    public static void scatterAddRows(INDArray target, int[] ids, INDArray rows) {
         INDArray src = rows.isView() || rows.ordering() != 'c' ? rows.dup('c') : rows;
         int d = (int) target.size(1);
         if (target.dataType() == DataType.DOUBLE) {

@@ -21,9 +21,13 @@ public record GenerationConfig(int maxNewTokens, int numBeams, double lengthPena
         if (numBeams < 1) throw new IllegalArgumentException("num_beams must be >= 1, got " + numBeams);
     }
 
-    /** Defaults for a model config: 20 new tokens (transformers' max_length 20 minus the start token), greedy. */
-    public static GenerationConfig defaults(T5Config c) {
-        return new GenerationConfig(19, 1, 1.0, false, c.eosTokenId(), c.padTokenId(), c.decoderStartTokenId());
+    /**
+     * Defaults for a model: greedy, 19 new tokens for an encoder-decoder model (transformers'
+     * max_length 20 minus the start token), 20 for a causal one; {@code decoderStart} is ignored by
+     * causal models.
+     */
+    public static GenerationConfig defaults(int eos, int pad, int decoderStart, boolean encoderDecoder) {
+        return new GenerationConfig(encoderDecoder ? 19 : 20, 1, 1.0, false, eos, pad, decoderStart);
     }
 
     public GenerationConfig withMaxNewTokens(int n) {
@@ -35,21 +39,23 @@ public record GenerationConfig(int maxNewTokens, int numBeams, double lengthPena
     }
 
     /** Defaults overridden by {@code dir/generation_config.json} when that file exists. */
-    public static GenerationConfig forModel(Path dir, T5Config c) {
-        GenerationConfig g = defaults(c);
+    public static GenerationConfig forModel(Path dir, LanguageModel m) {
+        GenerationConfig g = m.defaultGeneration();
         Path f = dir.resolve("generation_config.json");
         if (!Files.isRegularFile(f)) return g;
         try {
             JsonNode n = new ObjectMapper().readTree(f.toFile());
             int max = g.maxNewTokens;
-            if (n.hasNonNull("max_length")) max = n.get("max_length").asInt() - 1;
+            // max_length counts the start token (seq2seq) or the prompt (causal: not known here, ignored)
+            if (n.hasNonNull("max_length") && m.encoderDecoder()) max = n.get("max_length").asInt() - 1;
             if (n.hasNonNull("max_new_tokens")) max = n.get("max_new_tokens").asInt();
             JsonNode eos = n.get("eos_token_id");
+            JsonNode pad = n.get("pad_token_id");
             int eosId = eos == null || eos.isNull() ? g.eosTokenId : eos.isArray() ? eos.get(0).asInt() : eos.asInt();
             boolean early = n.hasNonNull("early_stopping") && n.get("early_stopping").isBoolean() && n.get("early_stopping").asBoolean();
             return new GenerationConfig(max, n.hasNonNull("num_beams") ? n.get("num_beams").asInt() : g.numBeams,
                 n.hasNonNull("length_penalty") ? n.get("length_penalty").asDouble() : g.lengthPenalty, early, eosId,
-                n.hasNonNull("pad_token_id") ? n.get("pad_token_id").asInt() : g.padTokenId,
+                pad == null || pad.isNull() ? g.padTokenId : pad.isArray() ? pad.get(0).asInt() : pad.asInt(),
                 n.hasNonNull("decoder_start_token_id") ? n.get("decoder_start_token_id").asInt() : g.decoderStartTokenId);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("invalid " + f + ": " + e.getMessage(), e);

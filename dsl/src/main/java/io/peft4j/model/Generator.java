@@ -1,74 +1,49 @@
 package io.peft4j.model;
 
+import io.peft4j.model.t5.Attention;
+import io.peft4j.model.t5.T5Config;
+import io.peft4j.model.t5.T5Model;
+import io.peft4j.model.t5.T5Stack;
+import io.peft4j.ops.Buf;
+import io.peft4j.ops.NativeMemory;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.*;
 
 /**
- * Greedy and beam-search decoding with transformers' conventions: every sequence starts with the
- * decoder start token; a greedy row that has emitted EOS is padded with pad; decoding stops when
- * every row has finished or after max_new_tokens. The encoder runs once; the decoder keeps a KV
- * cache (self-attention keys/values grow by one position per step, cross-attention keys/values are
- * computed once). Beam search follows transformers' BeamSearchScorer (length_penalty, early_stopping
- * as configured; one returned sequence per input).
+ * Greedy and beam-search decoding for every family, with transformers' conventions: each output row
+ * is the session's prefix (the decoder start token, or a causal model's prompt) followed by the new
+ * tokens; a greedy row that has emitted EOS is padded with pad; decoding stops when every row has
+ * finished or after max_new_tokens. Beam search follows transformers' beam scorer (length_penalty
+ * over the generated length, early_stopping as configured; one returned sequence per input). The
+ * model side (prompt, KV caches, positions) lives in its {@link DecodingSession}.
  */
 public final class Generator {
     private Generator() {}
 
     /** Decodes with {@code g}; returns one sequence per input row (rows padded to equal length with pad). */
-    public static int[][] generate(T5Model m, int[][] ids, int[][] mask, GenerationConfig g) {
+    public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
         return g.numBeams() == 1 ? greedy(m, ids, mask, g) : beam(m, ids, mask, g);
     }
 
-    public static int[][] greedy(T5Model m, int[][] ids, int[][] mask, int maxNewTokens) {
-        return greedy(m, ids, mask, GenerationConfig.defaults(m.config()).withMaxNewTokens(maxNewTokens));
+    public static int[][] greedy(LanguageModel m, int[][] ids, int[][] mask, int maxNewTokens) {
+        return greedy(m, ids, mask, m.defaultGeneration().withMaxNewTokens(maxNewTokens));
     }
 
-    /** Holds the KV caches of one decoding run. */
-    private static final class Session {
-        final T5Model m;
-        final Attention.KvCache[] self, cross;
-        final INDArray crossBias;
-        int pos;
-
-        Session(T5Model m, INDArray enc, int[][] encMask, int n, int s, int capacity) {
-            this.m = m;
-            T5Stack dec = m.decoder;
-            T5Config c = m.config();
-            self = new Attention.KvCache[dec.blocks.length];
-            cross = new Attention.KvCache[dec.blocks.length];
-            for (int i = 0; i < dec.blocks.length; i++) {
-                self[i] = new Attention.KvCache(m.dataType(), n, c.numHeads(), capacity, c.dKv());
-                cross[i] = dec.blocks[i].cross.crossCache(enc, n, s);
-            }
-            crossBias = T5Stack.buildBias(new Buf(), m.dataType(), n, c.numHeads(), 1, s, null, encMask, false).dup();
-        }
-
-        /** @return logits [N][V] for the next position after feeding {@code tokens}. */
-        double[][] next(int[] tokens) {
-            INDArray h = m.decoder.step(tokens, pos++, self, cross, crossBias);
-            if (m.headScale() != 1.0) h = h.mul(m.headScale());
-            return m.lmHead.get().forward(h, ForwardContext.inference()).toDoubleMatrix();
-        }
-
-        void reorder(int[] rows) {
-            for (Attention.KvCache c : self) c.reorder(rows);
-        }
-    }
-
-    public static int[][] greedy(T5Model m, int[][] ids, int[][] mask, GenerationConfig g) {
+    public static int[][] greedy(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
         int b = ids.length;
-        INDArray enc = m.encodeInternal(ids, mask);
-        Session s = new Session(m, enc, m.encoderKeyMask(), b, m.encoderLength(), g.maxNewTokens() + 1);
+        DecodingSession s = m.startDecoding(ids, mask, 1, g.maxNewTokens());
+        int[][] prefix = s.prefix();
         List<int[]> steps = new ArrayList<>();
-        int[] tok = new int[b];
-        Arrays.fill(tok, g.decoderStartTokenId());
-        steps.add(tok.clone());
         boolean[] done = new boolean[b];
+        double[][] logits = s.first();
         for (int step = 0; step < g.maxNewTokens(); step++) {
-            NativeMemory.collectOccasionally();
-            double[][] logits = s.next(tok);
+            if (step > 0) {
+                NativeMemory.collectOccasionally();
+                logits = s.next(steps.get(step - 1));
+            }
             int[] next = new int[b];
             boolean all = true;
             for (int i = 0; i < b; i++) {
@@ -78,11 +53,12 @@ public final class Generator {
                 all &= done[i];
             }
             steps.add(next);
-            tok = next;
             if (all) break;
         }
-        int[][] out = new int[b][steps.size()];
-        for (int t = 0; t < steps.size(); t++) for (int i = 0; i < b; i++) out[i][t] = steps.get(t)[i];
+        int p = prefix[0].length;
+        int[][] out = new int[b][p + steps.size()];
+        for (int i = 0; i < b; i++) System.arraycopy(prefix[i], 0, out[i], 0, p);
+        for (int t = 0; t < steps.size(); t++) for (int i = 0; i < b; i++) out[i][p + t] = steps.get(t)[i];
         return out;
     }
 
@@ -104,14 +80,15 @@ public final class Generator {
     /** Finished hypotheses of one input row (transformers' BeamHypotheses). */
     private static final class Hyps {
         final int k; final double lp; final boolean early;
+        final int offset;   // prefix tokens not counted in the length penalty (prefix length - 1)
         final List<double[]> scores = new ArrayList<>();  // {score}
         final List<int[]> seqs = new ArrayList<>();
         double worst = 1e9;
 
-        Hyps(int k, double lp, boolean early) { this.k = k; this.lp = lp; this.early = early; }
+        Hyps(int k, double lp, boolean early, int offset) { this.k = k; this.lp = lp; this.early = early; this.offset = offset; }
 
         void add(int[] seq, double sumLogprobs) {
-            double score = sumLogprobs / Math.pow(seq.length, lp);
+            double score = sumLogprobs / Math.pow(seq.length - offset, lp);
             if (seqs.size() < k || score > worst) {
                 seqs.add(seq); scores.add(new double[]{score});
                 if (seqs.size() > k) {
@@ -127,7 +104,7 @@ public final class Generator {
         boolean isDone(double bestSumLogprobs, int curLen) {
             if (seqs.size() < k) return false;
             if (early) return true;
-            return worst >= bestSumLogprobs / Math.pow(curLen, lp);
+            return worst >= bestSumLogprobs / Math.pow(curLen - offset, lp);
         }
 
         int[] best() {
@@ -137,31 +114,22 @@ public final class Generator {
         }
     }
 
-    public static int[][] beam(T5Model m, int[][] ids, int[][] mask, GenerationConfig g) {
+    public static int[][] beam(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
         int b = ids.length, k = g.numBeams(), n = b * k;
-        INDArray enc1 = m.encodeInternal(ids, mask);
-        int s = m.encoderLength();
-        int[][] km1 = m.encoderKeyMask();
-        int[] rep = new int[n];
-        int[][] km = new int[n][];
-        for (int i = 0; i < n; i++) { rep[i] = i / k; km[i] = km1[i / k]; }
-        long d = enc1.size(1);
-        INDArray enc = Nd4j.pullRows(enc1.reshape(b, (long) s * d), 1, rep).reshape((long) n * s, d);
-        int maxLen = g.maxNewTokens() + 1;
-        Session sess = new Session(m, enc, km, n, s, maxLen);
+        DecodingSession sess = m.startDecoding(ids, mask, k, g.maxNewTokens());
+        int[][] seqs = sess.prefix();
+        int p = seqs[0].length;                       // prefix length; lengths below count generated tokens
+        int maxLen = p + g.maxNewTokens();
         double[] beamScores = new double[n];
         for (int i = 0; i < n; i++) beamScores[i] = i % k == 0 ? 0.0 : -1e9;
-        int[][] seqs = new int[n][1];
-        for (int[] r : seqs) r[0] = g.decoderStartTokenId();
         Hyps[] hyps = new Hyps[b];
-        for (int i = 0; i < b; i++) hyps[i] = new Hyps(k, g.lengthPenalty(), g.earlyStopping());
+        for (int i = 0; i < b; i++) hyps[i] = new Hyps(k, g.lengthPenalty(), g.earlyStopping(), p - 1);
         boolean[] done = new boolean[b];
-        int[] tok = new int[n];
-        Arrays.fill(tok, g.decoderStartTokenId());
-        int curLen = 1;
+        int[] tok = null;
+        int curLen = p;
         while (curLen < maxLen) {
             NativeMemory.collectOccasionally();
-            double[][] logits = sess.next(tok);
+            double[][] logits = tok == null ? sess.first() : sess.next(tok);
             int v = logits[0].length;
             double[] newScores = new double[n];
             int[] newTok = new int[n], src = new int[n];
@@ -180,9 +148,9 @@ public final class Generator {
                     for (int t = 0; t < v; t++) {
                         double sc = row[t] + beamScores[bi * k + j];
                         if (sc > topS[want - 1]) {
-                            int p = want - 1;
-                            while (p > 0 && sc > topS[p - 1]) { topS[p] = topS[p - 1]; topI[p] = topI[p - 1]; p--; }
-                            topS[p] = sc; topI[p] = j * v + t;
+                            int q = want - 1;
+                            while (q > 0 && sc > topS[q - 1]) { topS[q] = topS[q - 1]; topI[q] = topI[q - 1]; q--; }
+                            topS[q] = sc; topI[q] = j * v + t;
                         }
                     }
                 }

@@ -1,5 +1,8 @@
 package io.peft4j.model;
 
+import io.peft4j.ops.Buf;
+import io.peft4j.ops.Gemm;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -1,5 +1,7 @@
 package io.peft4j.model;
 
+import io.peft4j.ops.Fast;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -1,5 +1,9 @@
 package io.peft4j.model;
 
+import io.peft4j.ops.Buf;
+import io.peft4j.ops.Fast;
+import io.peft4j.ops.Par;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 

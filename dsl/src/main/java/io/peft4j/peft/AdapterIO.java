@@ -8,7 +8,7 @@ import io.peft4j.hf.FileFormatException;
 import io.peft4j.hf.PickleCheckpoints;
 import io.peft4j.hf.SafeTensors;
 import io.peft4j.model.Parameter;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.LanguageModel;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -68,7 +68,7 @@ public final class AdapterIO {
             t.put(PREFIX + m + ".lora_B.weight", a.b().value().castTo(DataType.FLOAT));
         }
         for (Parameter p : modulesToSave(lora.model(), c)) t.put(PREFIX + p.name(), p.value().castTo(DataType.FLOAT));
-        Targets peftTargets = new TargetResolver(lora.model().projections().keySet()).toPeft(c.targets());
+        Targets peftTargets = TargetResolver.of(lora.model()).toPeft(c.targets());
         writeConfig(dir, LoraConfigJson.toJson(c, peftTargets, baseModelNameOrPath));
         SafeTensors.write(dir.resolve(WEIGHTS), t, Map.of("format", "pt"), dtype);
     }
@@ -81,7 +81,7 @@ public final class AdapterIO {
         }
     }
 
-    static List<Parameter> modulesToSave(Seq2SeqModel model, LoraConfig c) {
+    static List<Parameter> modulesToSave(LanguageModel model, LoraConfig c) {
         List<Parameter> out = new ArrayList<>();
         if (c.modulesToSave().isEmpty()) return out;
         for (Parameter p : ParameterCount.unique(model)) {
@@ -123,7 +123,7 @@ public final class AdapterIO {
     }
 
     /** Loads the adapter in {@code dir} onto {@code model} as "default" (base frozen, adapter active). */
-    public static <M extends Seq2SeqModel> LoraModel<M> loadLora(M model, Path dir) {
+    public static <M extends LanguageModel> LoraModel<M> loadLora(M model, Path dir) {
         LoraModel<M> lm = LoraModel.empty(model);
         loadLora(lm, LoraModel.DEFAULT, dir);
         lm.setActive(LoraModel.DEFAULT);
@@ -138,10 +138,10 @@ public final class AdapterIO {
         Map<String, INDArray> tensors = SafeTensors.read(wf);
         // check names and shapes before touching the model
         LoraConfig c = parsed.config();
-        Seq2SeqModel model = lora.model();
+        LanguageModel model = lora.model();
         List<String> modules;
         try {
-            modules = new TargetResolver(model.projections().keySet())
+            modules = TargetResolver.of(model)
                 .resolve(c.targets(), c.layersToTransform(), c.layersPattern(), c.modulesToSave());
         } catch (IllegalArgumentException e) {   // e.g. NoMatchingTargetException: the config does not fit this model
             throw new FileFormatException(dir.resolve(CONFIG), e.getMessage(), e);

@@ -1,6 +1,7 @@
 package io.peft4j.peft;
 
-import io.peft4j.model.T5Model;
+import io.peft4j.model.LanguageModel;
+import io.peft4j.model.t5.T5Model;
 
 import java.nio.file.Path;
 
@@ -13,22 +14,25 @@ public final class Adapters {
     private Adapters() {}
 
     /** What {@link #apply} did: the model to run and the method it found. */
-    public record Applied(T5Model model, String peftType, Object wrapper) {}
+    public record Applied(LanguageModel model, String peftType, Object wrapper) {}
 
-    public static Applied apply(T5Model model, Path dir, boolean merge) {
+    public static Applied apply(LanguageModel model, Path dir, boolean merge) {
         String type = AdapterIO.peftType(dir);
         switch (type) {
             case "LORA": {
-                LoraModel<T5Model> l = AdapterIO.loadLora(model, dir);
+                LoraModel<LanguageModel> l = AdapterIO.loadLora(model, dir);
                 return new Applied(merge ? l.mergeAndUnload() : l.model(), type, merge ? null : l);
             }
             case "IA3": {
-                Ia3Model<T5Model> i = OtherAdapterIO.loadIa3(model, dir);
+                Ia3Model<LanguageModel> i = OtherAdapterIO.loadIa3(model, dir);
                 return new Applied(merge ? i.mergeAndUnload() : i.model(), type, merge ? null : i);
             }
             case "PROMPT_TUNING": {
                 if (merge) throw new IllegalArgumentException(dir + ": a PROMPT_TUNING adapter has no weights to merge; drop --merge");
-                PromptTuning p = OtherAdapterIO.loadPrompt(model, dir);
+                if (!(model instanceof T5Model t5))
+                    throw new IllegalArgumentException(dir + ": PROMPT_TUNING adapters are supported on encoder-decoder models (t5), not on "
+                        + model.family());
+                PromptTuning p = OtherAdapterIO.loadPrompt(t5, dir);
                 return new Applied(p.model(), type, p);
             }
             default:

@@ -19,6 +19,20 @@ public record Ia3Config(Targets targets, List<String> feedforwardModules, List<S
     }
 
     /** PEFT's T5 defaults: k, v, wo with wo feed-forward. */
+    /**
+     * PEFT's default IA3 targets for a family ({@code TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING}):
+     * key, value and the feed-forward output, which is scaled on its input.
+     */
+    public static Ia3Config defaultsFor(String family) {
+        return switch (family) {
+            case "t5" -> t5Defaults();
+            case "llama", "mistral", "qwen2" -> new Ia3Config(Targets.of("k_proj", "v_proj", "down_proj"), List.of("down_proj"), List.of());
+            case "gpt2" -> new Ia3Config(Targets.of("c_attn", "mlp.c_proj"), List.of("mlp.c_proj"), List.of());
+            default -> throw new IllegalArgumentException("no IA3 defaults for model family '" + family
+                + "'; supported: t5, llama, mistral, qwen2, gpt2 (or name the targets with on(...))");
+        };
+    }
+
     public static Ia3Config t5Defaults() { return new Ia3Config(Targets.of("k", "v", "wo"), List.of("wo"), List.of()); }
 
     /** Whether a targeted module scales its input (feed-forward) rather than its output. */

@@ -2,7 +2,7 @@ package io.peft4j.peft;
 
 import io.peft4j.model.Parameter;
 import io.peft4j.model.ProjectionSlot;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.LanguageModel;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,7 +12,7 @@ import java.util.Map;
  * (IA)^3 applied to a model (one adapter): targeted slots hold {@link Ia3Linear}s, every base
  * parameter is frozen, only the vectors train. Mergeable like LoRA.
  */
-public final class Ia3Model<M extends Seq2SeqModel> {
+public final class Ia3Model<M extends LanguageModel> {
     private final M model;
     private final Ia3Config config;
     private final Map<String, Ia3Linear> layers = new LinkedHashMap<>();
@@ -22,7 +22,7 @@ public final class Ia3Model<M extends Seq2SeqModel> {
         this.config = config;
         for (Parameter p : model.parameters()) p.setTrainable(false);
         Map<String, ProjectionSlot> slots = model.projections();
-        List<String> modules = new TargetResolver(slots.keySet()).resolve(config.targets(), List.of(), List.of(), config.modulesToSave());
+        List<String> modules = TargetResolver.of(model).resolve(config.targets(), List.of(), List.of(), config.modulesToSave());
         for (String m : modules) {
             ProjectionSlot s = slots.get(m);
             if (s.get() instanceof PeftLayer) throw new IllegalStateException(m + " already holds a PEFT layer");
@@ -35,7 +35,7 @@ public final class Ia3Model<M extends Seq2SeqModel> {
                 if (ParameterCount.moduleOf(p.name()).equals(m) || ParameterCount.moduleOf(p.name()).endsWith("." + m)) p.setTrainable(true);
     }
 
-    public static <M extends Seq2SeqModel> Ia3Model<M> of(M model, Ia3Config config) { return new Ia3Model<>(model, config); }
+    public static <M extends LanguageModel> Ia3Model<M> of(M model, Ia3Config config) { return new Ia3Model<>(model, config); }
 
     public M model() { return model; }
     public Ia3Config config() { return config; }

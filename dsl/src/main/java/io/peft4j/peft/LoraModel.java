@@ -3,7 +3,7 @@ package io.peft4j.peft;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.Projection;
 import io.peft4j.model.ProjectionSlot;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.LanguageModel;
 import tech.tablesaw.api.Table;
 
 import java.util.ArrayList;
@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  *
  * @param <M> the model type, returned unchanged by {@link #mergeAndUnload()}
  */
-public final class LoraModel<M extends Seq2SeqModel> {
+public final class LoraModel<M extends LanguageModel> {
     public static final String DEFAULT = "default";
 
     private final M model;
@@ -46,7 +46,7 @@ public final class LoraModel<M extends Seq2SeqModel> {
     }
 
     /** Wraps a model: freezes every base parameter and adds {@code config} as the active adapter "default". */
-    public static <M extends Seq2SeqModel> LoraModel<M> of(M model, LoraConfig config, long seed) {
+    public static <M extends LanguageModel> LoraModel<M> of(M model, LoraConfig config, long seed) {
         LoraModel<M> lm = new LoraModel<>(model);
         lm.addAdapter(DEFAULT, config, seed);
         lm.setActive(DEFAULT);
@@ -54,7 +54,7 @@ public final class LoraModel<M extends Seq2SeqModel> {
     }
 
     /** Wraps a model without an adapter yet (base frozen); add adapters next. */
-    public static <M extends Seq2SeqModel> LoraModel<M> empty(M model) { return new LoraModel<>(model); }
+    public static <M extends LanguageModel> LoraModel<M> empty(M model) { return new LoraModel<>(model); }
 
     public M model() { return model; }
 
@@ -69,7 +69,7 @@ public final class LoraModel<M extends Seq2SeqModel> {
             throw new IllegalArgumentException("adapter name '" + name + "' is invalid: use a non-empty name without '.' or '/'");
         if (configs.containsKey(name)) throw new IllegalArgumentException("an adapter named '" + name + "' exists already (have " + configs.keySet() + ")");
         Map<String, ProjectionSlot> slots = model.projections();
-        TargetResolver res = new TargetResolver(slots.keySet());
+        TargetResolver res = TargetResolver.of(model);
         List<String> modules = res.resolve(config.targets(), config.layersToTransform(), config.layersPattern(), config.modulesToSave());
         for (String m : modules) {
             ProjectionSlot slot = slots.get(m);

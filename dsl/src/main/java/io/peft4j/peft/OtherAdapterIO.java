@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.hf.FileFormatException;
 import io.peft4j.hf.PickleCheckpoints;
 import io.peft4j.hf.SafeTensors;
-import io.peft4j.model.Seq2SeqModel;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.LanguageModel;
+import io.peft4j.model.t5.T5Model;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -53,7 +53,7 @@ public final class OtherAdapterIO {
         m.put("feedforward_modules", strings(c.feedforwardModules()));
         m.put("init_ia3_weights", F.booleanNode(true));
         m.put("modules_to_save", c.modulesToSave().isEmpty() ? F.nullNode() : strings(c.modulesToSave()));
-        Targets t = new TargetResolver(ia3.model().projections().keySet()).toPeft(c.targets());
+        Targets t = TargetResolver.of(ia3.model()).toPeft(c.targets());
         m.put("target_modules", t instanceof Targets.Regex r ? F.textNode(r.pattern()) : strings(t.patterns()));
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         for (Ia3Linear l : ia3.layers().values())
@@ -62,7 +62,7 @@ public final class OtherAdapterIO {
         SafeTensors.write(dir.resolve(AdapterIO.WEIGHTS), tensors, Map.of("format", "pt"), dtype);
     }
 
-    public static <M extends Seq2SeqModel> Ia3Model<M> loadIa3(M model, Path dir) {
+    public static <M extends LanguageModel> Ia3Model<M> loadIa3(M model, Path dir) {
         JsonNode n = AdapterIO.readConfigJson(dir);
         Path cf = dir.resolve(AdapterIO.CONFIG);
         expectType(n, "IA3", cf);
@@ -83,7 +83,7 @@ public final class OtherAdapterIO {
         PickleCheckpoints.requireSafetensors(wf);
         Map<String, INDArray> tensors = SafeTensors.read(wf);
         // check before wrapping the model
-        List<String> modules = new TargetResolver(model.projections().keySet()).resolve(c.targets(), List.of(), List.of(), c.modulesToSave());
+        List<String> modules = TargetResolver.of(model).resolve(c.targets(), List.of(), List.of(), c.modulesToSave());
         Map<String, long[]> expected = new LinkedHashMap<>();
         for (String m : modules) {
             var p = model.projections().get(m).get();

@@ -2,7 +2,7 @@ package io.peft4j.peft;
 
 import io.peft4j.model.Parameter;
 import io.peft4j.model.ProjectionSlot;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.LanguageModel;
 import tech.tablesaw.api.BooleanColumn;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.StringColumn;
@@ -28,7 +28,7 @@ import java.util.Set;
 public record ParameterCount(long trainable, long all) {
 
     /** Counts the unique parameters of a model, including whatever its projection slots now hold. */
-    public static ParameterCount of(Seq2SeqModel model) {
+    public static ParameterCount of(LanguageModel model) {
         long t = 0, a = 0;
         for (Parameter p : unique(model)) {
             a += p.size();
@@ -37,7 +37,7 @@ public record ParameterCount(long trainable, long all) {
         return new ParameterCount(t, a);
     }
 
-    static List<Parameter> unique(Seq2SeqModel model) {
+    static List<Parameter> unique(LanguageModel model) {
         Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Parameter> out = new ArrayList<>();
         for (Parameter p : model.parameters()) if (seen.add(p)) out.add(p);
@@ -60,7 +60,7 @@ public record ParameterCount(long trainable, long all) {
      * module's own checkpoint weights), {@code adapter params} (PEFT parameters wrapped around it)
      * and {@code trainable} (whether any of its parameters trains).
      */
-    public static Table moduleTable(Seq2SeqModel model) {
+    public static Table moduleTable(LanguageModel model) {
         Map<String, long[]> rows = new LinkedHashMap<>();     // module -> {base, adapter, trainable}
         Set<Parameter> adapterParams = Collections.newSetFromMap(new IdentityHashMap<>());
         Map<Parameter, String> owner = new IdentityHashMap<>();

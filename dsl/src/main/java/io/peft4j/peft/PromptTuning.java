@@ -1,7 +1,7 @@
 package io.peft4j.peft;
 
 import io.peft4j.model.Parameter;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.t5.T5Model;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -1,7 +1,7 @@
 package io.peft4j.peft;
 
 import io.peft4j.model.Parameter;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.LanguageModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +24,7 @@ public final class Selective {
     private Selective() {}
 
     /** Freezes everything, then makes the parameters {@code select} accepts trainable; returns them. */
-    public static List<Parameter> train(Seq2SeqModel model, String what, Predicate<Parameter> select) {
+    public static List<Parameter> train(LanguageModel model, String what, Predicate<Parameter> select) {
         List<Parameter> chosen = new ArrayList<>();
         for (Parameter p : ParameterCount.unique(model)) {
             boolean on = select.test(p);
@@ -36,17 +36,17 @@ public final class Selective {
     }
 
     /** PEFT's LN_TUNING for T5: every {@code layer_norm} and {@code final_layer_norm} weight. */
-    public static List<Parameter> layerNorms(Seq2SeqModel model) {
+    public static List<Parameter> layerNorms(LanguageModel model) {
         return train(model, "layer norms", p -> p.name().endsWith("layer_norm.weight"));
     }
 
     /** BitFit: every bias parameter (none in T5). */
-    public static List<Parameter> biases(Seq2SeqModel model) {
+    public static List<Parameter> biases(LanguageModel model) {
         return train(model, "biases", p -> p.name().endsWith(".bias"));
     }
 
     /** The given blocks of one stack ("encoder" or "decoder"). */
-    public static List<Parameter> blocks(Seq2SeqModel model, String stack, int... indexes) {
+    public static List<Parameter> blocks(LanguageModel model, String stack, int... indexes) {
         if (!stack.equals("encoder") && !stack.equals("decoder"))
             throw new IllegalArgumentException("stack '" + stack + "' is invalid: use \"encoder\" or \"decoder\"");
         int max = numBlocks(model, stack);
@@ -61,7 +61,7 @@ public final class Selective {
     }
 
     /** The last {@code n} blocks of the encoder and of the decoder (with their final layer norms). */
-    public static List<Parameter> lastLayers(Seq2SeqModel model, int n) {
+    public static List<Parameter> lastLayers(LanguageModel model, int n) {
         int enc = numBlocks(model, "encoder"), dec = numBlocks(model, "decoder");
         if (n <= 0 || n > Math.max(enc, dec))
             throw new IllegalArgumentException("last " + n + " layers is invalid: n must be in 1.." + Math.max(enc, dec));
@@ -75,9 +75,9 @@ public final class Selective {
     }
 
     /** Full fine-tuning: every parameter trains (the baseline). */
-    public static List<Parameter> full(Seq2SeqModel model) { return train(model, "full", p -> true); }
+    public static List<Parameter> full(LanguageModel model) { return train(model, "full", p -> true); }
 
-    static int numBlocks(Seq2SeqModel model, String stack) {
+    static int numBlocks(LanguageModel model, String stack) {
         int max = -1;
         for (Parameter p : model.parameters()) {
             Matcher m = BLOCK.matcher(p.name());

@@ -1,6 +1,6 @@
 package io.peft4j.peft;
 
-import io.peft4j.model.T5Config;
+import io.peft4j.model.t5.T5Config;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -28,8 +28,9 @@ import java.util.regex.Pattern;
  *       {@code (.*\.)?(key)$} matches the module name wins.</li>
  * </ul>
  *
- * <p>Aliases (translated to PEFT suffixes first, so a saved config is plain PEFT):
- * {@code attn.q|k|v|o} = that projection in every attention (PEFT suffix {@code q}...; T5's
+ * <p>Aliases come from the model ({@code LanguageModel.targetAliases()}) and are translated to PEFT
+ * suffixes first, so a saved config is plain PEFT; an alias stands for those of its suffixes the model
+ * has. T5's ({@link #T5_ALIASES}): {@code attn.q|k|v|o} = that projection in every attention (PEFT suffix {@code q}...; T5's
  * default {@code ["q","v"]} is {@code attn.q, attn.v}); {@code self.X} = {@code SelfAttention.X}
  * (encoder and decoder self-attention); {@code cross.X} = {@code EncDecAttention.X};
  * {@code ffn.wi} = {@code wi} or {@code wi_0} and {@code wi_1} (whichever the model has);
@@ -39,19 +40,40 @@ public final class TargetResolver {
     /** Name of the output layer, never targeted by {@code all-linear}. */
     public static final String OUTPUT_LAYER = "lm_head";
 
-    /** The aliases peft4j accepts, for messages and documentation. */
-    public static final List<String> ALIASES = List.of(
-        "attn.q", "attn.k", "attn.v", "attn.o", "self.q", "self.k", "self.v", "self.o",
-        "cross.q", "cross.k", "cross.v", "cross.o", "ffn.wi", "ffn.wo");
+    /** T5's aliases and the PEFT suffixes each stands for. */
+    public static final Map<String, List<String>> T5_ALIASES = t5Aliases();
+
+    private static Map<String, List<String>> t5Aliases() {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        for (String p : List.of("q", "k", "v", "o")) m.put("attn." + p, List.of(p));
+        for (String p : List.of("q", "k", "v", "o")) m.put("self." + p, List.of("SelfAttention." + p));
+        for (String p : List.of("q", "k", "v", "o")) m.put("cross." + p, List.of("EncDecAttention." + p));
+        m.put("ffn.wi", List.of("wi", "wi_0", "wi_1"));
+        m.put("ffn.wo", List.of("wo"));
+        return java.util.Collections.unmodifiableMap(m);
+    }
 
     private static final Pattern FIRST_INDEX = Pattern.compile("^.*?\\.[^.]*\\.(\\d+)\\.");
 
     private final List<String> modules;   // in model order
+    private final Map<String, List<String>> aliases;
 
-    /** @param moduleNames every linear module of the model (the keys of {@code projections()}) */
-    public TargetResolver(Collection<String> moduleNames) {
+    /** With T5's aliases. @param moduleNames every linear module of the model (the keys of {@code projections()}) */
+    public TargetResolver(Collection<String> moduleNames) { this(moduleNames, T5_ALIASES); }
+
+    /** @param aliases alias -> PEFT suffixes (the model's {@code targetAliases()}) */
+    public TargetResolver(Collection<String> moduleNames, Map<String, List<String>> aliases) {
         this.modules = List.copyOf(moduleNames);
+        this.aliases = Map.copyOf(aliases);
     }
+
+    /** The resolver of a model: its linear modules and its family's aliases. */
+    public static TargetResolver of(io.peft4j.model.LanguageModel model) {
+        return new TargetResolver(model.projections().keySet(), model.targetAliases());
+    }
+
+    /** The alias names this resolver accepts. */
+    public List<String> aliasNames() { return new ArrayList<>(new java.util.TreeSet<>(aliases.keySet())); }
 
     public List<String> modules() { return modules; }
 
@@ -72,26 +94,17 @@ public final class TargetResolver {
     }
 
     private List<String> expandAlias(String entry) {
-        int dot = entry.indexOf('.');
-        if (dot < 0) return List.of(entry);
-        String scope = entry.substring(0, dot), proj = entry.substring(dot + 1);
-        boolean attnProj = proj.equals("q") || proj.equals("k") || proj.equals("v") || proj.equals("o");
-        switch (scope) {
-            case "attn": if (attnProj) return List.of(proj); break;
-            case "self": if (attnProj) return List.of("SelfAttention." + proj); break;
-            case "cross": if (attnProj) return List.of("EncDecAttention." + proj); break;
-            case "ffn":
-                if (proj.equals("wo")) return List.of("wo");
-                if (proj.equals("wi")) {
-                    List<String> present = new ArrayList<>();
-                    for (String s : List.of("wi", "wi_0", "wi_1"))
-                        if (modules.stream().anyMatch(m -> m.endsWith(".DenseReluDense." + s))) present.add(s);
-                    return present.isEmpty() ? List.of("wi") : present;
-                }
-                break;
-            default: return List.of(entry);
+        List<String> suffixes = aliases.get(entry);
+        if (suffixes == null) {
+            int dot = entry.indexOf('.');
+            if (dot > 0 && aliases.keySet().stream().anyMatch(k -> k.startsWith(entry.substring(0, dot + 1)))
+                    && modules.stream().noneMatch(m -> m.equals(entry) || m.endsWith("." + entry)))
+                throw new IllegalArgumentException("unknown target alias '" + entry + "'; aliases are " + aliasNames());
+            return List.of(entry);
         }
-        throw new IllegalArgumentException("unknown target alias '" + entry + "'; aliases are " + ALIASES);
+        List<String> present = new ArrayList<>();
+        for (String sfx : suffixes) if (modules.stream().anyMatch(m -> m.equals(sfx) || m.endsWith("." + sfx))) present.add(sfx);
+        return present.isEmpty() ? suffixes : present;
     }
 
     /**
@@ -114,7 +127,7 @@ public final class TargetResolver {
         if (hits.isEmpty()) {
             String filter = layersToTransform.isEmpty() ? "" : "layers_to_transform " + layersToTransform
                 + (layersPattern.isEmpty() ? "" : " (layers_pattern " + layersPattern + ")");
-            throw new NoMatchingTargetException(targets.patterns(), filter, closest(targets.patterns(), 5), ALIASES);
+            throw new NoMatchingTargetException(targets.patterns(), filter, closest(targets.patterns(), 5), aliasNames());
         }
         return hits;
     }
@@ -174,7 +187,7 @@ public final class TargetResolver {
             for (int k = 1; k <= Math.min(2, parts.length); k++)
                 candidates.add(String.join(".", java.util.Arrays.copyOfRange(parts, parts.length - k, parts.length)));
         }
-        candidates.addAll(ALIASES);
+        candidates.addAll(aliases.keySet());
         Map<String, Integer> best = new LinkedHashMap<>();
         for (String c : candidates) {
             int d = Integer.MAX_VALUE;

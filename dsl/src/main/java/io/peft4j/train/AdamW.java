@@ -1,5 +1,7 @@
 package io.peft4j.train;
 
+import io.peft4j.ops.Floats;
+
 import io.peft4j.model.Parameter;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

@@ -2,8 +2,8 @@ package io.peft4j.train;
 
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Parameter;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.Batch;
+import io.peft4j.model.TrainableModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Files;
@@ -19,7 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 /**
- * Trains the trainable parameters of a {@link Seq2SeqModel} with {@link AdamW}.
+ * Trains the trainable parameters of a {@link TrainableModel} with {@link AdamW}.
  *
  * <p>One optimizer step: for each of up to {@code gradientAccumulation} micro-batches (consecutive
  * in the epoch's seeded batch order) forward with dropout seeded by {@code (seed, micro-batch index)},
@@ -45,14 +45,14 @@ import java.util.function.Function;
  * A trainer runs on the calling thread; listeners are called on it.
  */
 public final class Trainer {
-    private final Seq2SeqModel model;
+    private final TrainableModel model;
     private final TrainingConfig config;
     private final List<TrainingListener> listeners = new CopyOnWriteArrayList<>();
-    private Function<Seq2SeqModel, Map<String, Double>> evaluator;
+    private Function<TrainableModel, Map<String, Double>> evaluator;
     private final List<Parameter> trainable;
     private AdamW optimizer;
 
-    public Trainer(Seq2SeqModel model, TrainingConfig config) {
+    public Trainer(TrainableModel model, TrainingConfig config) {
         this.model = Objects.requireNonNull(model, "model");
         this.config = Objects.requireNonNull(config, "config");
         List<Parameter> t = new ArrayList<>();
@@ -67,7 +67,7 @@ public final class Trainer {
      * Sets the per-epoch evaluation callback (e.g. ROUGE of generated summaries); its metrics are
      * merged with the eval loss ("loss") and can be watched by early stopping.
      */
-    public Trainer evaluator(Function<Seq2SeqModel, Map<String, Double>> fn) { this.evaluator = fn; return this; }
+    public Trainer evaluator(Function<TrainableModel, Map<String, Double>> fn) { this.evaluator = fn; return this; }
 
     public TrainingConfig config() { return config; }
     /** The optimizer of the last run (null before). */
@@ -75,7 +75,7 @@ public final class Trainer {
     public List<Parameter> trainableParameters() { return trainable; }
 
     /** Trains from the model's current parameter values. {@code eval} may be null or empty. */
-    public TrainingResult train(List<Seq2SeqBatch> train, List<Seq2SeqBatch> eval) {
+    public TrainingResult train(List<Batch> train, List<Batch> eval) {
         checkData(train);
         optimizer = new AdamW(trainable, config.adamW());
         TrainerState s = new TrainerState();
@@ -92,7 +92,7 @@ public final class Trainer {
      * the run's checkpoint folder (then its newest complete checkpoint is used). The training data and
      * the trajectory settings must be those of the checkpointed run (an error names any difference).
      */
-    public TrainingResult resume(Path checkpoint, List<Seq2SeqBatch> train, List<Seq2SeqBatch> eval) {
+    public TrainingResult resume(Path checkpoint, List<Batch> train, List<Batch> eval) {
         checkData(train);
         Path dir = checkpoint;
         if (!Files.isRegularFile(dir.resolve(Checkpoints.STATE))) {
@@ -130,7 +130,7 @@ public final class Trainer {
 
     // ------------------------------------------------------------------------------------------
 
-    private TrainingResult run(TrainerState s, List<Seq2SeqBatch> train, List<Seq2SeqBatch> eval, Map<String, INDArray> best) {
+    private TrainingResult run(TrainerState s, List<Batch> train, List<Batch> eval, Map<String, INDArray> best) {
         final int nb = train.size();
         final int accum = config.gradientAccumulation();
         final long total = s.totalSteps;
@@ -158,7 +158,7 @@ public final class Trainer {
                             outcome = TrainingResult.Outcome.INTERRUPTED;
                             break outer;
                         }
-                        Seq2SeqBatch b = train.get(s.order[i]);
+                        Batch b = train.get(s.order[i]);
                         double loss = model.forwardLoss(b, ForwardContext.training(config.seed(), s.microBatches + k));
                         model.backward();
                         if (!Double.isFinite(loss)) {
@@ -280,12 +280,12 @@ public final class Trainer {
     }
 
     /** Eval loss and the callback's metrics; null when interrupted. */
-    private Map<String, Double> evaluate(List<Seq2SeqBatch> eval) {
+    private Map<String, Double> evaluate(List<Batch> eval) {
         Map<String, Double> m = new LinkedHashMap<>();
         if (eval != null && !eval.isEmpty()) {
             double sum = 0;
             long n = 0;
-            for (Seq2SeqBatch b : eval) {
+            for (Batch b : eval) {
                 if (Thread.interrupted()) return null;
                 long t = b.targetTokens();
                 if (t == 0) continue;
@@ -344,22 +344,22 @@ public final class Trainer {
         return o;
     }
 
-    private static long tokens(Seq2SeqBatch b) {
+    private static long tokens(Batch b) {
         long n = b.targetTokens();
         for (int[] row : b.attentionMask()) for (int v : row) if (v != 0) n++;
         return n;
     }
 
-    private static void checkData(List<Seq2SeqBatch> train) {
-        if (train == null || train.isEmpty()) throw new IllegalArgumentException("training batches are empty: pass at least one Seq2SeqBatch");
+    private static void checkData(List<Batch> train) {
+        if (train == null || train.isEmpty()) throw new IllegalArgumentException("training batches are empty: pass at least one Batch");
         for (int i = 0; i < train.size(); i++)
             if (train.get(i) == null) throw new IllegalArgumentException("training batch " + i + " is null");
     }
 
     /** A content hash of the training batches (order-sensitive). */
-    static long fingerprint(List<Seq2SeqBatch> train) {
+    static long fingerprint(List<Batch> train) {
         long h = 1125899906842597L;
-        for (Seq2SeqBatch b : train) {
+        for (Batch b : train) {
             h = 31 * h + Arrays.deepHashCode(b.inputIds());
             h = 31 * h + Arrays.deepHashCode(b.attentionMask());
             h = 31 * h + Arrays.deepHashCode(b.labels());

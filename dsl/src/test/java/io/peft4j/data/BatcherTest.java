@@ -1,6 +1,6 @@
 package io.peft4j.data;
 
-import io.peft4j.model.Seq2SeqBatch;
+import io.peft4j.model.Batch;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -20,9 +20,9 @@ class BatcherTest {
     @Test void padsDynamicallyWithMaskAndIgnoredLabels() {
         WordTokenizer tok = new WordTokenizer();
         Batcher b = new Batcher(tok, new BatchConfig(2, 100, 100, false, 0, 0));
-        List<Seq2SeqBatch> batches = b.batches(data(3, 1, 2));
+        List<Batch> batches = b.batches(data(3, 1, 2));
         assertEquals(2, batches.size());
-        Seq2SeqBatch first = batches.get(0);
+        Batch first = batches.get(0);
         int w = tok.vocab.get("w"), s = tok.vocab.get("s");
         assertArrayEquals(new int[]{w, w, w, 1}, first.inputIds()[0]);
         assertArrayEquals(new int[]{w, 1, 0, 0}, first.inputIds()[1]);
@@ -31,7 +31,7 @@ class BatcherTest {
         assertArrayEquals(new int[]{s, 1, -100}, first.labels()[0]);
         assertArrayEquals(new int[]{s, s, 1}, first.labels()[1]);
         assertEquals(5, first.targetTokens());
-        Seq2SeqBatch last = batches.get(1);   // dynamic: padded to its own length only
+        Batch last = batches.get(1);   // dynamic: padded to its own length only
         assertEquals(1, last.size());
         assertArrayEquals(new int[]{w, w, 1}, last.inputIds()[0]);
     }
@@ -39,7 +39,7 @@ class BatcherTest {
     @Test void truncationKeepsEos() {
         WordTokenizer tok = new WordTokenizer();
         Batcher b = new Batcher(tok, new BatchConfig(1, 4, 2, false, 0, 0));
-        Seq2SeqBatch batch = b.batches(data(10)).get(0);
+        Batch batch = b.batches(data(10)).get(0);
         int w = tok.vocab.get("w");
         assertArrayEquals(new int[]{w, w, w, 1}, batch.inputIds()[0]);
         assertArrayEquals(new int[]{tok.vocab.get("s"), 1}, batch.labels()[0]);
@@ -48,7 +48,7 @@ class BatcherTest {
     @Test void promptIsApplied() {
         WordTokenizer tok = new WordTokenizer();
         Batcher b = new Batcher(tok, new BatchConfig(1, 100, 10, false, 0, 0));
-        Seq2SeqBatch batch = b.batches(data(2).withPrompt(PromptTemplate.SUMMARIZE)).get(0);
+        Batch batch = b.batches(data(2).withPrompt(PromptTemplate.SUMMARIZE)).get(0);
         assertEquals("Summarize the following conversation. w w Summary:", tok.decode(batch.inputIds()[0]));
     }
 

@@ -3,8 +3,8 @@ package io.peft4j.fuzz;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.GenerationConfig;
 import io.peft4j.model.Generator;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.Batch;
+import io.peft4j.model.t5.T5Model;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -95,14 +95,14 @@ class ModelInputFuzzTest {
         int[][] mask = mask(ids, mode, ids.length * 13L + labels.length);
         boolean sameBatch = ids.length == labels.length && ids.length > 0;
         boolean valid = sameBatch && inputsValid(ids, mask) && labelsValid(labels);
-        expect(valid, () -> MODEL.forwardLoss(new Seq2SeqBatch(ids, mask, labels), ForwardContext.inference()));
-        expect(valid, () -> MODEL.logits(new Seq2SeqBatch(ids, mask, labels)));
+        expect(valid, () -> MODEL.forwardLoss(new Batch(ids, mask, labels), ForwardContext.inference()));
+        expect(valid, () -> MODEL.logits(new Batch(ids, mask, labels)));
     }
 
     @Property(tries = 150)
     void generation(@ForAll("rows") int[][] ids, @ForAll("maskMode") int mode, @ForAll boolean beam) {
         int[][] mask = mask(ids, mode, ids.length);
-        GenerationConfig g = GenerationConfig.defaults(Seeds.TINY).withMaxNewTokens(3).withNumBeams(beam ? 2 : 1);
+        GenerationConfig g = MODEL.defaultGeneration().withMaxNewTokens(3).withNumBeams(beam ? 2 : 1);
         expect(inputsValid(ids, mask), () -> Generator.generate(MODEL, ids, mask, g));
     }
 }

@@ -1,11 +1,11 @@
 package io.peft4j.peft;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.peft4j.model.Fixtures;
+import io.peft4j.model.t5.Fixtures;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Generator;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.Batch;
+import io.peft4j.model.t5.T5Model;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -33,7 +33,7 @@ class LoraFixtureTest {
         int bi = 0;
         for (JsonNode b : exp.get("batches")) {
             String w = model + "/" + adapterKey + " batch " + bi;
-            Seq2SeqBatch batch = Fixtures.batch(b);
+            Batch batch = Fixtures.batch(b);
             JsonNode ref = ad.get("batches").get(bi);
             Fixtures.checkSummary(w + " encoder", m.encode(batch.inputIds(), batch.attentionMask()), ref.get("encoder_last_hidden_state"), 1e-4);
             double loss = m.forwardLoss(batch, ForwardContext.inference());
@@ -52,7 +52,7 @@ class LoraFixtureTest {
         bi = 0;
         for (JsonNode b : exp.get("batches")) {
             String w = model + "/" + adapterKey + " merged batch " + bi;
-            Seq2SeqBatch batch = Fixtures.batch(b);
+            Batch batch = Fixtures.batch(b);
             JsonNode ref = ad.get("merged").get(bi);
             double loss = m.forwardLoss(batch, ForwardContext.inference());
             assertEquals(ref.get("loss").asDouble(), loss, 1e-5, w + " loss");
@@ -75,7 +75,7 @@ class LoraFixtureTest {
         T5Model m = PeftFixtures.loadNoDropout("tiny_flan");
         LoraModel<T5Model> lora = AdapterIO.loadLora(m, Fixtures.dir("tiny_flan").resolve("lora_adapter"));
         assertEquals(g.get("num_trainable_params").asLong(), lora.trainableParameters().trainable());
-        Seq2SeqBatch batch = Fixtures.batch(Fixtures.expected("tiny_flan").get("batches").get(g.get("batch_index").asInt()));
+        Batch batch = Fixtures.batch(Fixtures.expected("tiny_flan").get("batches").get(g.get("batch_index").asInt()));
         double loss = m.forwardLoss(batch, ForwardContext.training(0, 0));
         assertEquals(g.get("loss").asDouble(), loss, 1e-5);
         m.backward();

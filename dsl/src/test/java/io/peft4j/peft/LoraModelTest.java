@@ -8,9 +8,9 @@ import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Linear;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.ProjectionSlot;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.T5Config;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.Batch;
+import io.peft4j.model.t5.T5Config;
+import io.peft4j.model.t5.T5Model;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** LoRA on tiny T5 models built from configurations: counts, adapters, merging, files, training. */
 class LoraModelTest {
-    static final Seq2SeqBatch BATCH = new Seq2SeqBatch(
+    static final Batch BATCH = new Batch(
         new int[][]{{5, 9, 12, 3, 1}, {7, 22, 1, 0, 0}},
         new int[][]{{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}},
         new int[][]{{4, 8, 1}, {6, 1, -100}});

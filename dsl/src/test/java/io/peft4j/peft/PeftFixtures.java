@@ -1,9 +1,9 @@
 package io.peft4j.peft;
 
-import io.peft4j.model.Fixtures;
+import io.peft4j.model.t5.Fixtures;
 import io.peft4j.model.Parameter;
-import io.peft4j.model.T5Config;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.t5.T5Config;
+import io.peft4j.model.t5.T5Model;
 
 import java.nio.file.Path;
 

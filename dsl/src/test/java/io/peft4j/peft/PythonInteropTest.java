@@ -3,10 +3,10 @@ package io.peft4j.peft;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peft4j.hf.SafeTensors;
-import io.peft4j.model.Fixtures;
+import io.peft4j.model.t5.Fixtures;
 import io.peft4j.model.ForwardContext;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.Batch;
+import io.peft4j.model.t5.T5Model;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -60,7 +60,7 @@ class PythonInteropTest {
     private static INDArray[] compare(String what, T5Model m, JsonNode batches, JsonNode ref) {
         INDArray[] out = new INDArray[batches.size()];
         for (int b = 0; b < batches.size(); b++) {
-            Seq2SeqBatch batch = Fixtures.batch(batches.get(b));
+            Batch batch = Fixtures.batch(batches.get(b));
             double loss = m.forwardLoss(batch, ForwardContext.inference());
             out[b] = m.lastLogits();
             JsonNode r = ref.get(b);

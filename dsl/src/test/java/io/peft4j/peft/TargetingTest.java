@@ -1,6 +1,6 @@
 package io.peft4j.peft;
 
-import io.peft4j.model.T5Config;
+import io.peft4j.model.t5.T5Config;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -9,7 +9,7 @@ import java.util.List;
  * parent knows training is under way. Args: checkpoint folder.
  */
 public final class KillChild {
-    static final List<io.peft4j.model.Seq2SeqBatch> TRAIN = TinyModel.copyTask(6, 3, 5, TrainerTest.V, 11);
+    static final List<io.peft4j.model.Batch> TRAIN = TinyModel.copyTask(6, 3, 5, TrainerTest.V, 11);
 
     static TrainingConfig config(Path dir) {
         return TrainerTest.base().epochs(100_000).checkpointEvery(1).keepCheckpoints(2).checkpointDir(dir).evalEveryEpoch(false).build();

@@ -3,9 +3,9 @@ package io.peft4j.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.model.Parameter;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.T5Config;
-import io.peft4j.model.T5Model;
+import io.peft4j.model.Batch;
+import io.peft4j.model.t5.T5Config;
+import io.peft4j.model.t5.T5Model;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,16 +19,16 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The trainer on a tiny random T5 (d_model 32, 2+2 layers, vocab 64) learning to copy its input. */
 class T5TrainingTest {
 
-    static List<Seq2SeqBatch> copyTask(int batches, int rows, int len, long seed) {
+    static List<Batch> copyTask(int batches, int rows, int len, long seed) {
         Random r = new Random(seed);
-        List<Seq2SeqBatch> out = new ArrayList<>();
+        List<Batch> out = new ArrayList<>();
         for (int b = 0; b < batches; b++) {
             int[][] in = new int[rows][len + 1], mask = new int[rows][len + 1], lab = new int[rows][len + 1];
             for (int i = 0; i < rows; i++) {
                 for (int t = 0; t < len; t++) { in[i][t] = 2 + r.nextInt(10); mask[i][t] = 1; lab[i][t] = in[i][t]; }
                 in[i][len] = 1; mask[i][len] = 1; lab[i][len] = 1; // </s>
             }
-            out.add(new Seq2SeqBatch(in, mask, lab));
+            out.add(new Batch(in, mask, lab));
         }
         return out;
     }
@@ -48,7 +48,7 @@ class T5TrainingTest {
             if (train) trainable++; else frozenBefore.put(p.name(), p.value().dup().data().asFloat());
         }
         assertTrue(trainable > 0 && !frozenBefore.isEmpty());
-        List<Seq2SeqBatch> train = copyTask(3, 4, 5, 1), eval = copyTask(1, 4, 5, 2);
+        List<Batch> train = copyTask(3, 4, 5, 1), eval = copyTask(1, 4, 5, 2);
         TrainingConfig cfg = TrainingConfig.builder().epochs(7).lr(2e-2).warmupSteps(3).schedule(Schedule.LINEAR)
             .maxGradNorm(1.0).seed(5).build();
         TrainingResult r = new Trainer(model, cfg).train(train, eval);

@@ -3,8 +3,8 @@ package io.peft4j.train;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.ProjectionSlot;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.Batch;
+import io.peft4j.model.TrainableModel;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * embedding [V, D] -> dropout -> relu(x W1 [D, H]) -> W2 [H, V] + b2 [V], mean cross-entropy.
  * Deterministic for a given seed; float32 throughout, so a huge learning rate overflows to Inf/NaN.
  */
-final class TinyModel implements Seq2SeqModel {
+final class TinyModel implements TrainableModel {
     final int vocab, dim, hidden;
     final double dropout;
     final Parameter emb, w1, w2, b2;
@@ -50,7 +50,7 @@ final class TinyModel implements Seq2SeqModel {
     @Override public List<Parameter> parameters() { return params; }
     @Override public Map<String, ProjectionSlot> projections() { return Map.of(); }
 
-    @Override public double forwardLoss(Seq2SeqBatch batch, ForwardContext ctx) {
+    @Override public double forwardLoss(Batch batch, ForwardContext ctx) {
         float[] E = emb.value().data().asFloat(), W1 = w1.value().data().asFloat(),
             W2 = w2.value().data().asFloat(), B2 = b2.value().data().asFloat();
         List<int[]> pos = new ArrayList<>();
@@ -124,9 +124,9 @@ final class TinyModel implements Seq2SeqModel {
     }
 
     /** Copy task batches: labels = inputs, some rows padded with -100. */
-    static List<Seq2SeqBatch> copyTask(int batches, int rows, int len, int vocab, long seed) {
+    static List<Batch> copyTask(int batches, int rows, int len, int vocab, long seed) {
         Random r = new Random(seed);
-        List<Seq2SeqBatch> out = new ArrayList<>();
+        List<Batch> out = new ArrayList<>();
         for (int b = 0; b < batches; b++) {
             int[][] in = new int[rows][len], mask = new int[rows][len], lab = new int[rows][len];
             for (int i = 0; i < rows; i++) {
@@ -137,7 +137,7 @@ final class TinyModel implements Seq2SeqModel {
                     lab[i][t] = t < valid ? in[i][t] : -100;
                 }
             }
-            out.add(new Seq2SeqBatch(in, mask, lab));
+            out.add(new Batch(in, mask, lab));
         }
         return out;
     }

@@ -3,8 +3,8 @@ package io.peft4j.train;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.ProjectionSlot;
-import io.peft4j.model.Seq2SeqBatch;
-import io.peft4j.model.Seq2SeqModel;
+import io.peft4j.model.Batch;
+import io.peft4j.model.TrainableModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class TrainerTest {
     static final int V = 12, D = 8, H = 16;
-    static final List<Seq2SeqBatch> TRAIN = TinyModel.copyTask(6, 3, 5, V, 1);
-    static final List<Seq2SeqBatch> EVAL = TinyModel.copyTask(2, 3, 5, V, 2);
+    static final List<Batch> TRAIN = TinyModel.copyTask(6, 3, 5, V, 1);
+    static final List<Batch> EVAL = TinyModel.copyTask(2, 3, 5, V, 2);
 
     static TrainingConfig.Builder base() {
         return TrainingConfig.builder().epochs(3).lr(0.05).warmupSteps(2).schedule(Schedule.COSINE)
@@ -91,10 +91,10 @@ class TrainerTest {
     @Test void interruptBetweenMicroBatchesLeavesLastStepState() {
         TinyModel inner = new TinyModel(V, D, H, 0.0, 4);
         int[] forwards = {0};
-        Seq2SeqModel m = new Seq2SeqModel() {
+        TrainableModel m = new TrainableModel() {
             public List<Parameter> parameters() { return inner.parameters(); }
             public Map<String, ProjectionSlot> projections() { return Map.of(); }
-            public double forwardLoss(Seq2SeqBatch b, ForwardContext ctx) {
+            public double forwardLoss(Batch b, ForwardContext ctx) {
                 if (ctx.training() && ++forwards[0] == 5) Thread.currentThread().interrupt(); // first micro-batch of step 3
                 return inner.forwardLoss(b, ctx);
             }
@@ -137,8 +137,8 @@ class TrainerTest {
 
     @Test void gradientAccumulationEqualsOneBigBatch() {
         // two micro-batches with the same number of label tokens == one batch holding both rows
-        List<Seq2SeqBatch> small = List.of(row(new int[] {2, 3, 4}), row(new int[] {5, 6, 7}));
-        List<Seq2SeqBatch> big = List.of(new Seq2SeqBatch(
+        List<Batch> small = List.of(row(new int[] {2, 3, 4}), row(new int[] {5, 6, 7}));
+        List<Batch> big = List.of(new Batch(
             new int[][] {{2, 3, 4}, {5, 6, 7}}, new int[][] {{1, 1, 1}, {1, 1, 1}}, new int[][] {{2, 3, 4}, {5, 6, 7}}));
         TinyModel a = new TinyModel(V, D, H, 0.0, 8), b = new TinyModel(V, D, H, 0.0, 8);
         TrainingConfig.Builder c = TrainingConfig.builder().lr(0.01).maxSteps(1).shuffle(false).evalEveryEpoch(false).schedule(Schedule.CONSTANT);
@@ -150,8 +150,8 @@ class TrainerTest {
         }
     }
 
-    private static Seq2SeqBatch row(int[] ids) {
-        return new Seq2SeqBatch(new int[][] {ids}, new int[][] {{1, 1, 1}}, new int[][] {ids.clone()});
+    private static Batch row(int[] ids) {
+        return new Batch(new int[][] {ids}, new int[][] {{1, 1, 1}}, new int[][] {ids.clone()});
     }
 
     @Test void shuffleIsSeededPerEpochPermutation() {

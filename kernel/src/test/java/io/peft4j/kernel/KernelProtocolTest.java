@@ -241,11 +241,11 @@ class KernelProtocolTest {
                 ex.add(new Example(r.fname(), r.dialogue(), r.summary(), r.topic()));
                 texts.add(r.dialogue()); texts.add(r.summary());
             }
-            var tok = new io.peft4j.hf.UnigramTrainer(io.peft4j.hf.UnigramTrainer.Options.of(300)).train(texts);
+            var tok = new io.peft4j.tools.UnigramTrainer(io.peft4j.tools.UnigramTrainer.Options.of(300)).train(texts);
             var cfg = T5Config.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(Map.of(
                 "vocab_size", tok.vocabSize(), "d_model", 16, "d_kv", 8, "d_ff", 32, "num_layers", 1,
                 "num_decoder_layers", 1, "num_heads", 2, "dropout_rate", 0.0, "feed_forward_proj", "gated-gelu")));
-            var tiny = T5.of(io.peft4j.model.T5Model.fromConfig(cfg, 1), tok, "tiny-t5");
+            var tiny = T5.of(io.peft4j.model.t5.T5Model.fromConfig(cfg, 1), tok, "tiny-t5");
             var data = Dataset.of("train", ex).withPrompt(SUMMARIZE);
             var opts = epochs(2).lr(1e-2).batchSize(4).maxLengths(64, 16);
             tiny""";

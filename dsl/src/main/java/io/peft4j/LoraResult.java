@@ -1,0 +1,88 @@
+package io.peft4j;
+
+import io.peft4j.model.LanguageModel;
+import io.peft4j.model.Parameter;
+import io.peft4j.peft.AdapterIO;
+import io.peft4j.peft.LoraModel;
+import io.peft4j.report.ParameterReport;
+import io.peft4j.train.TrainingResult;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A LoRA adapter living by name on the shared base model: {@link #generate} activates it,
+ * {@link #merge()} folds it into the base weights and {@link #unmerge()} takes it out again.
+ */
+public final class LoraResult extends FineTuned {
+    private final String adapterName;
+
+    LoraResult(String name, Model base, String adapterName, long trainable, long total, List<String> modules,
+               TrainingResult training, Provenance provenance) {
+        super(Method.LORA, name, base, trainable, total, modules, training, provenance);
+        this.adapterName = adapterName;
+    }
+
+    static LoraResult loaded(Model base, String adapterName, Path dir) {
+        LoraModel<LanguageModel> reg = base.adapters();
+        long adapterParams = adapterParameterCount(reg, adapterName);
+        var cfg = reg.config(adapterName);
+        List<String> mods = reg.targetedModules(adapterName);
+        Provenance p = Provenance.of(base, "LoRA (loaded from " + dir + ")", cfg.toString(), mods, 0, "-", 0, "-", 0);
+        return new LoraResult("LoRA " + adapterName, base, adapterName, adapterParams, base.parameterCount() + adapterParams, mods, null, p);
+    }
+
+    static long adapterParameterCount(LoraModel<LanguageModel> reg, String adapterName) {
+        long n = 0;
+        for (String m : reg.targetedModules(adapterName)) {
+            var a = reg.layers().get(m).adapters().get(adapterName);
+            n += a.a().size() + a.b().size();
+        }
+        return n;
+    }
+
+    @Override public String adapterName() { return adapterName; }
+
+    @Override public List<String> generate(List<String> prompts) {
+        LoraModel<LanguageModel> reg = model().adapters();
+        String before = reg.active();
+        reg.setActive(adapterName);
+        try {
+            return model().generateRaw(prompts, model().generationConfig());
+        } finally {
+            if (before != null && !before.equals(adapterName)) reg.setActive(before);
+        }
+    }
+
+    @Override public LoraResult merge() {
+        LoraModel<LanguageModel> reg = model().adapters();
+        reg.setActive(adapterName);
+        reg.merge();
+        return this;
+    }
+
+    @Override public LoraResult unmerge() {
+        model().adapters().unmerge();
+        return this;
+    }
+
+    @Override public Adapter adapter() {
+        return new Adapter(this, (dir, dtype) -> AdapterIO.save(model().adapters(), adapterName, dir, dtype, model().id()));
+    }
+
+    @Override List<ParameterReport.ModuleRow> moduleRows() {
+        List<ParameterReport.ModuleRow> rows = new ArrayList<>();
+        LoraModel<LanguageModel> reg = model().adapters();
+        for (String m : reg.targetedModules(adapterName)) {
+            var layer = reg.layers().get(m);
+            var a = layer.adapters().get(adapterName);
+            long base = 0;
+            for (Parameter p : layer.base().parameters()) base += p.size();
+            long ad = a.a().size() + a.b().size();
+            rows.add(new ParameterReport.ModuleRow(m, "lora r=" + a.a().value().size(0),
+                layer.base().outFeatures() + "x" + layer.base().inFeatures(), ad, base + ad));
+        }
+        return rows;
+    }
+}

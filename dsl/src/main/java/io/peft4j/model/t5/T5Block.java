@@ -1,0 +1,80 @@
+package io.peft4j.model.t5;
+
+import io.peft4j.model.Dropout;
+import io.peft4j.model.ForwardContext;
+import io.peft4j.model.RmsNorm;
+import io.peft4j.ops.Buf;
+import io.peft4j.ops.Fast;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One T5 block with pre-norm residual sub-layers: self-attention, (decoder only) cross-attention,
+ * feed-forward; each {@code h = h + dropout(sublayer(layer_norm(h)))}.
+ */
+public final class T5Block {
+    final RmsNorm ln0, ln1, lnF;      // ln1 null in the encoder
+    final Attention self, cross;       // cross null in the encoder
+    final FeedForward ff;
+    private final Dropout d0, d1, dF;
+    private final Buf h1 = new Buf(), h2 = new Buf(), h3 = new Buf();
+
+    T5Block(RmsNorm ln0, Attention self, RmsNorm ln1, Attention cross, RmsNorm lnF, FeedForward ff, double dropout) {
+        this.ln0 = ln0; this.self = self; this.ln1 = ln1; this.cross = cross; this.lnF = lnF; this.ff = ff;
+        this.d0 = new Dropout(dropout); this.d1 = new Dropout(dropout); this.dF = new Dropout(dropout);
+    }
+
+    /**
+     * @param x [B*T, d]; selfBias [B, H, T, T]; enc [B*S, d] and crossBias [B, H, T, S] for the decoder
+     * @return [B*T, d] (a buffer of this block)
+     */
+    INDArray forward(INDArray x, int B, int T, INDArray selfBias, INDArray enc, int S, INDArray crossBias, ForwardContext ctx) {
+        INDArray a = d0.forwardInPlace(self.forward(ln0.forward(x), null, B, T, T, selfBias, ctx), ctx);
+        INDArray h = residual(h1, x, a);
+        if (cross != null) {
+            a = d1.forwardInPlace(cross.forward(ln1.forward(h), enc, B, T, S, crossBias, ctx), ctx);
+            h = residual(h2, h, a);
+        }
+        INDArray f = dF.forwardInPlace(ff.forward(lnF.forward(h), ctx), ctx);
+        return residual(h3, h, f);
+    }
+
+    /** buf = x + a (a fused loop on the float32 path). */
+    private static INDArray residual(Buf buf, INDArray x, INDArray a) {
+        INDArray out = buf.get(x.dataType(), x.shape());
+        if (Fast.plain(x, a, out)) Fast.add(x, a, out);
+        else out.assign(x).addi(a);
+        return out;
+    }
+
+    private static INDArray addInPlace(INDArray g, INDArray d) {
+        if (Fast.plain(g, d)) { Fast.addInPlace(g, d); return g; }
+        return g.addi(d);
+    }
+
+    /** @param dOut [B*T, d]; dEnc accumulates the encoder-state gradient (decoder) @return dx */
+    INDArray backward(INDArray dOut, INDArray dEnc) {
+        INDArray dh = addInPlace(lnF.backward(ff.backward(dF.backward(dOut))), dOut);
+        if (cross != null) {
+            INDArray g = addInPlace(ln1.backward(cross.backward(d1.backward(dh))), dh);
+            addInPlace(dEnc, cross.lastDKv());
+            dh = g;
+        }
+        return addInPlace(ln0.backward(self.backward(d0.backward(dh))), dh);
+    }
+
+    /** Generation: one position per row. */
+    private final Buf stepH = new Buf();   // [N, d] this block's output of the last decode step
+
+    INDArray step(INDArray x, Attention.KvCache selfCache, INDArray selfBias, Attention.KvCache crossCache, INDArray crossBias) {
+        ForwardContext ctx = ForwardContext.inference();
+        INDArray a = self.stepSelf(ln0.forward(x), selfCache, selfBias);
+        INDArray h = stepH.get(x.dataType(), x.shape());
+        if (Fast.plain(x, a, h)) Fast.add(x, a, h); else h.assign(x).addi(a);
+        INDArray cr = cross.stepCross(ln1.forward(h), crossCache, crossBias);
+        if (Fast.plain(h, cr)) Fast.addInPlace(h, cr); else h.addi(cr);
+        INDArray f = ff.forward(lnF.forward(h), ctx);
+        if (Fast.plain(h, f)) Fast.addInPlace(h, f); else h.addi(f);
+        return h;
+    }
+}

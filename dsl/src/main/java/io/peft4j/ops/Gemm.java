@@ -1,0 +1,209 @@
+package io.peft4j.ops;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.*;
+
+/**
+ * Every matrix product of the model goes through here ({@code c = alpha op(a) op(b) + beta c}), so a
+ * benchmark can record the exact sequence of GEMMs of a step and time it alone. Recording is off
+ * unless {@link #startRecording()} is called (a single volatile read).
+ *
+ * <p>Float32 products of 2-D arrays with a unit stride in one dimension call OpenBLAS's
+ * {@code cblas_sgemm} directly on the arrays' native storage (the same library ND4J loads):
+ * measured here, 64 per-head 128x128x32 products take ~1.2 ms this way and 10-20 ms through
+ * {@link Nd4j#gemm} (whose per-call validation and op dispatch dominate small products). Other
+ * types and layouts go through {@link Nd4j#gemm}. {@link #raw} multiplies sub-matrices addressed by
+ * offsets into contiguous buffers without creating view objects (attention's per-head products).
+ */
+public final class Gemm {
+    private Gemm() {}
+
+    /** One recorded call: shapes of a, b, c and the flags. */
+    public record Call(long[] a, long[] b, long[] c, boolean ta, boolean tb, double beta, boolean parallel) {
+        public Call(long[] a, long[] b, long[] c, boolean ta, boolean tb, double beta) { this(a, b, c, ta, tb, beta, false); }
+    }
+
+    /** True while {@link #parallelSmall} runs (calls recorded then are replayed the same way). */
+    private static volatile boolean inParallelSmall;
+
+    private static volatile List<Call> log;
+
+    public static void startRecording() { log = java.util.Collections.synchronizedList(new ArrayList<>()); }
+
+    public static List<Call> stopRecording() { List<Call> l = log; log = null; return l == null ? List.of() : new ArrayList<>(l); }
+
+    /** {@code c = alpha op(a) op(b) + beta c} for 2-D arrays (recorded when recording is on). */
+    public static void mm(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, double beta) {
+        List<Call> l = log;
+        if (l != null) l.add(new Call(a.shape(), b.shape(), c.shape(), ta, tb, beta));
+        if (a.dataType() == DataType.FLOAT && b.dataType() == DataType.FLOAT && c.dataType() == DataType.FLOAT
+            && a.rank() == 2 && b.rank() == 2 && c.rank() == 2 && c.stride(1) == 1 && c.size(1) > 0) {
+            int la = ld(a), lb = ld(b);
+            if (la > 0 && lb > 0) {
+                // a row-major [r, k] with stride lda == column-major transposed; flip the flag when a is column-major
+                boolean aT = ta ^ !rowMajor(a), bT = tb ^ !rowMajor(b);
+                int m = (int) c.size(0), n = (int) c.size(1), k = (int) (ta ? a.size(0) : a.size(1));
+                sgemm(ptr(a), 0, aT, la, ptr(b), 0, bT, lb, ptr(c), 0, (int) Math.max(c.stride(0), n),
+                    m, n, k, (float) alpha, (float) beta);
+                return;
+            }
+        }
+        Nd4j.gemm(a, b, c, ta, tb, alpha, beta);
+    }
+
+    private static boolean rowMajor(INDArray x) {
+        return x.stride(1) == 1 && (x.stride(0) >= x.size(1) || x.size(0) == 1);
+    }
+
+    /** Leading dimension of a 2-D float array as BLAS sees it (row- or column-major), or -1 if neither. */
+    private static int ld(INDArray x) {
+        long r = x.size(0), cols = x.size(1), s0 = x.stride(0), s1 = x.stride(1);
+        if (rowMajor(x)) return (int) Math.max(s0, Math.max(cols, 1));
+        if (s0 == 1 && (s1 >= r || cols == 1)) return (int) Math.max(s1, Math.max(r, 1));
+        return -1;
+    }
+
+    /** Native address of the array's first element (ND4J's addressPointer already includes a view's offset). */
+    public static FloatPointer ptr(INDArray x) {
+        org.bytedeco.javacpp.Pointer p = x.data().addressPointer();
+        return p instanceof FloatPointer f ? f : new FloatPointer(p);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} with {@link Par}, OpenBLAS limited to one thread while it
+     * runs: for many small independent products (attention's per-head GEMMs), one product per
+     * thread beats every thread sharing each small product. Calls from one thread at a time.
+     */
+    public static void parallelSmall(int n, Par.Body body) {
+        if (Par.threads() <= 1 || n <= 1) { body.run(0, Math.max(0, n)); return; }
+        int blas = blasThreads();
+        if (blas > 1) blas_set_num_threads(1);
+        inParallelSmall = true;
+        try { Par.forRange(n, 1, body); }
+        finally {
+            inParallelSmall = false;
+            if (blas > 1) blas_set_num_threads(blas);
+        }
+    }
+
+    private static volatile int blasThreads = -1;
+
+    /** OpenBLAS's thread count (read once; a JNI call that costs more than a small product). */
+    public static int blasThreads() {
+        int t = blasThreads;
+        if (t < 0) blasThreads = t = blas_get_num_threads();
+        return t;
+    }
+
+    /** Sets OpenBLAS's thread count. @throws IllegalArgumentException if n < 1 */
+    public static void setBlasThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("BLAS threads must be >= 1, got " + n);
+        blas_set_num_threads(n);
+        blasThreads = n;
+    }
+
+    /**
+     * Replays recorded calls on preallocated random arrays (2 runs, the faster counts); seconds. Runs of
+     * calls recorded inside {@link #parallelSmall} are replayed the same way (one product per thread).
+     */
+    public static double replay(List<Call> calls) {
+        java.util.Map<String, INDArray> pool = new java.util.HashMap<>();
+        INDArray[][] abc = new INDArray[calls.size()][];
+        for (int i = 0; i < calls.size(); i++) {
+            Call k = calls.get(i);
+            abc[i] = new INDArray[]{
+                pool.computeIfAbsent("a" + java.util.Arrays.toString(k.a()), s -> Nd4j.rand(DataType.FLOAT, k.a())),
+                pool.computeIfAbsent("b" + java.util.Arrays.toString(k.b()), s -> Nd4j.rand(DataType.FLOAT, k.b())),
+                pool.computeIfAbsent("c" + java.util.Arrays.toString(k.c()), s -> Nd4j.zeros(DataType.FLOAT, k.c()))};
+        }
+        List<Call> saved = log;
+        log = null;
+        double best = Double.MAX_VALUE;
+        try {
+            for (int rep = 0; rep < 2; rep++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < calls.size(); ) {
+                    int j = i + 1;
+                    if (calls.get(i).parallel()) {
+                        while (j < calls.size() && calls.get(j).parallel()) j++;
+                        int first = i;
+                        parallelSmall(j - i, (from, to) -> {
+                            for (int x = first + from; x < first + to; x++) replayOne(calls.get(x), abc[x]);
+                        });
+                    } else replayOne(calls.get(i), abc[i]);
+                    i = j;
+                }
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+        } finally { log = saved; }
+        return best;
+    }
+
+    private static void replayOne(Call k, INDArray[] abc) { mm(abc[0], abc[1], abc[2], k.ta(), k.tb(), 1.0, k.beta()); }
+
+    /**
+     * Replays recorded calls grouped by shape and flags and returns one line per group, slowest first:
+     * total seconds, calls, GFLOP/s. A profile of where a step's GEMM time goes.
+     */
+    public static List<String> profile(List<Call> calls) {
+        java.util.Map<String, List<Call>> groups = new java.util.LinkedHashMap<>();
+        for (Call k : calls)
+            groups.computeIfAbsent(java.util.Arrays.toString(k.a()) + (k.ta() ? "T" : "") + " x " + java.util.Arrays.toString(k.b())
+                + (k.tb() ? "T" : "") + (k.beta() != 0 ? " +=" : "") + (k.parallel() ? " (per head, in parallel)" : ""), x -> new ArrayList<>()).add(k);
+        List<double[]> rows = new ArrayList<>();
+        List<String> names = new ArrayList<>(groups.keySet());
+        for (String name : names) {
+            List<Call> g = groups.get(name);
+            replay(g);                       // warm
+            double s = replay(g);
+            Call k = g.get(0);
+            double flop = 2.0 * k.c()[0] * k.c()[1] * (k.ta() ? k.a()[0] : k.a()[1]) * g.size();
+            rows.add(new double[]{s, g.size(), flop / s / 1e9, rows.size()});
+        }
+        rows.sort((x, y) -> Double.compare(y[0], x[0]));
+        List<String> out = new ArrayList<>();
+        for (double[] r : rows)
+            out.add(String.format(java.util.Locale.ROOT, "%8.4f s %6d calls %7.1f GFLOP/s  %s", r[0], (int) r[1], r[2], names.get((int) r[3])));
+        return out;
+    }
+
+    /** Floating-point operations of the recorded calls (2 m n k each). */
+    public static double flops(List<Call> calls) {
+        double f = 0;
+        for (Call k : calls) f += 2.0 * k.c()[0] * k.c()[1] * (k.ta() ? k.a()[0] : k.a()[1]);
+        return f;
+    }
+
+    /**
+     * Row-major {@code C[m, n] = alpha op(A) op(B) + beta C} on float32 storage addressed by base
+     * pointer plus element offset; {@code op(A)} is [m, k], {@code op(B)} is [k, n].
+     */
+    public static void sgemm(FloatPointer a, long aOff, boolean ta, int lda, FloatPointer b, long bOff, boolean tb, int ldb,
+                      FloatPointer c, long cOff, int ldc, int m, int n, int k, float alpha, float beta) {
+        FloatPointer pa = new FloatPointer(a).position(a.position() + aOff);
+        FloatPointer pb = new FloatPointer(b).position(b.position() + bOff);
+        FloatPointer pc = new FloatPointer(c).position(c.position() + cOff);
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
+            alpha, pa, lda, pb, ldb, beta, pc, ldc);
+    }
+
+    /**
+     * Products of sub-matrices of contiguous float32 arrays, addressed by element offsets (recorded like
+     * {@link #mm}). {@code op(A)} [m, k], {@code op(B)} [k, n], {@code C} [m, n] with leading dimensions given.
+     */
+    public static void raw(INDArray a, long aOff, boolean ta, int lda, INDArray b, long bOff, boolean tb, int ldb,
+                    INDArray c, long cOff, int ldc, int m, int n, int k, double alpha, double beta) {
+        List<Call> l = log;
+        if (l != null) l.add(new Call(ta ? new long[]{k, m} : new long[]{m, k}, tb ? new long[]{n, k} : new long[]{k, n},
+            new long[]{m, n}, ta, tb, beta, inParallelSmall));
+        sgemm(ptr(a), aOff, ta, lda, ptr(b), bOff, tb, ldb, ptr(c), cOff, ldc,
+            m, n, k, (float) alpha, (float) beta);
+    }
+}
