@@ -23,6 +23,7 @@ public final class Ia3Linear implements PeftLayer {
     private final String module;
     private final Projection base;
     private final Parameter weight;        // [out, in]
+    private final Parameter bias;          // [out] or null (a biased base projection)
     private final Parameter l;             // [out, 1] or [1, in]
     private final boolean feedforward;
     private boolean merged, disabled;
@@ -32,6 +33,7 @@ public final class Ia3Linear implements PeftLayer {
         this.module = module;
         this.base = base;
         this.weight = LoraLinear.weightOf(module, base);
+        this.bias = base instanceof io.peft4j.model.Linear lin ? lin.bias() : null;
         this.feedforward = feedforward;
         long[] shape = feedforward ? new long[]{1, base.inFeatures()} : new long[]{base.outFeatures(), 1};
         this.l = new Parameter(module + ".ia3_l.default", Nd4j.ones(weight.value().dataType(), shape), true);
@@ -53,18 +55,27 @@ public final class Ia3Linear implements PeftLayer {
         disabled = d;
     }
 
-    /** W *= l (rows for output scaling, columns for input scaling). Twice: warns, does nothing. */
+    /**
+     * W *= l (rows for output scaling, columns for input scaling), and an output-scaled layer's bias
+     * too, as PEFT merges it. Twice: warns, does nothing.
+     */
     public void merge() {
         if (merged) { LOG.warn("{}: IA3 vector already merged; merging again does nothing", module); return; }
         if (feedforward) weight.value().muliRowVector(l.value());
-        else weight.value().muliColumnVector(l.value());
+        else {
+            weight.value().muliColumnVector(l.value());
+            if (bias != null) bias.value().muli(l.value().reshape(bias.value().length()));
+        }
         merged = true;
     }
 
     public void unmerge() {
         if (!merged) { LOG.warn("{}: IA3 vector is not merged; nothing to unmerge", module); return; }
         if (feedforward) weight.value().diviRowVector(l.value());
-        else weight.value().diviColumnVector(l.value());
+        else {
+            weight.value().diviColumnVector(l.value());
+            if (bias != null) bias.value().divi(l.value().reshape(bias.value().length()));
+        }
         merged = false;
     }
 
