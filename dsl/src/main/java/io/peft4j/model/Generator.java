@@ -1,16 +1,10 @@
 package io.peft4j.model;
 
-import io.peft4j.model.t5.Attention;
-import io.peft4j.model.t5.T5Config;
-import io.peft4j.model.t5.T5Model;
-import io.peft4j.model.t5.T5Stack;
-import io.peft4j.ops.Buf;
 import io.peft4j.ops.NativeMemory;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.*;
+import java.util.SplittableRandom;
 
 /**
  * Greedy and beam-search decoding for every family, with transformers' conventions: each output row
@@ -23,9 +17,28 @@ import java.util.*;
 public final class Generator {
     private Generator() {}
 
+    /** Called with each new token of each row as it is chosen (streaming). */
+    @FunctionalInterface
+    public interface TokenListener { void onToken(int row, int token); }
+
+    /** Ends a row early, e.g. on a stop string: called after each new token with the row's new tokens so far. */
+    @FunctionalInterface
+    public interface StopCondition { boolean stop(int row, int[] generated, int length); }
+
     /** Decodes with {@code g}; returns one sequence per input row (rows padded to equal length with pad). */
     public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
-        return g.numBeams() == 1 ? greedy(m, ids, mask, g) : beam(m, ids, mask, g);
+        return generate(m, ids, mask, g, null, null);
+    }
+
+    /**
+     * As {@link #generate(LanguageModel, int[][], int[][], GenerationConfig)}, streaming tokens to
+     * {@code listener} and ending rows where {@code stop} says so (both may be null; beam search
+     * streams nothing: its tokens are known only at the end). An interrupt of the calling thread
+     * stops decoding between two steps with a {@link java.util.concurrent.CancellationException}.
+     */
+    public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g,
+                                   TokenListener listener, StopCondition stop) {
+        return g.numBeams() == 1 ? search(m, ids, mask, g, listener, stop) : beam(m, ids, mask, g);
     }
 
     public static int[][] greedy(LanguageModel m, int[][] ids, int[][] mask, int maxNewTokens) {
@@ -33,32 +46,58 @@ public final class Generator {
     }
 
     public static int[][] greedy(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
+        return search(m, ids, mask, g.withSampling(null), null, null);
+    }
+
+    static void checkInterrupt() {
+        if (Thread.currentThread().isInterrupted()) throw new java.util.concurrent.CancellationException("generation interrupted");
+    }
+
+    /** Greedy search or sampling (one row per input); processors see each row's whole sequence (prefix + new tokens). */
+    private static int[][] search(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g, TokenListener listener, StopCondition stop) {
         int b = ids.length;
         DecodingSession s = m.startDecoding(ids, mask, 1, g.maxNewTokens());
         int[][] prefix = s.prefix();
-        List<int[]> steps = new ArrayList<>();
+        int p = prefix[0].length;
+        int[][] seq = new int[b][p + g.maxNewTokens()];
+        for (int i = 0; i < b; i++) System.arraycopy(prefix[i], 0, seq[i], 0, p);
+        SplittableRandom rnd = g.sampling() == null ? null : new SplittableRandom(g.sampling().seed());
         boolean[] done = new boolean[b];
+        int steps = 0;
         double[][] logits = s.first();
         for (int step = 0; step < g.maxNewTokens(); step++) {
+            checkInterrupt();
             if (step > 0) {
                 NativeMemory.collectOccasionally();
-                logits = s.next(steps.get(step - 1));
+                int[] last = new int[b];
+                for (int i = 0; i < b; i++) last[i] = seq[i][p + step - 1];
+                logits = s.next(last);
             }
-            int[] next = new int[b];
             boolean all = true;
             for (int i = 0; i < b; i++) {
-                if (done[i]) { next[i] = g.padTokenId(); continue; }
-                next[i] = argmax(logits[i]);
-                if (next[i] == g.eosTokenId()) done[i] = true;
+                int next;
+                if (done[i]) next = g.padTokenId();
+                else {
+                    double[] row = logits[i];
+                    LogitsProcessors.repetitionPenalty(row, seq[i], p + step, g.repetitionPenalty());
+                    LogitsProcessors.noRepeatNgram(row, seq[i], p + step, g.noRepeatNgramSize());
+                    if (rnd == null) next = argmax(row);
+                    else {
+                        LogitsProcessors.warp(row, g.sampling());
+                        next = LogitsProcessors.sample(row, rnd);
+                    }
+                    if (listener != null) listener.onToken(i, next);
+                    if (g.isEos(next)) done[i] = true;
+                }
+                seq[i][p + step] = next;
+                if (!done[i] && stop != null && stop.stop(i, Arrays.copyOfRange(seq[i], p, p + step + 1), step + 1)) done[i] = true;
                 all &= done[i];
             }
-            steps.add(next);
+            steps = step + 1;
             if (all) break;
         }
-        int p = prefix[0].length;
-        int[][] out = new int[b][p + steps.size()];
-        for (int i = 0; i < b; i++) System.arraycopy(prefix[i], 0, out[i], 0, p);
-        for (int t = 0; t < steps.size(); t++) for (int i = 0; i < b; i++) out[i][p + t] = steps.get(t)[i];
+        int[][] out = new int[b][];
+        for (int i = 0; i < b; i++) out[i] = Arrays.copyOf(seq[i], p + steps);
         return out;
     }
 
@@ -128,6 +167,7 @@ public final class Generator {
         int[] tok = null;
         int curLen = p;
         while (curLen < maxLen) {
+            checkInterrupt();
             NativeMemory.collectOccasionally();
             double[][] logits = tok == null ? sess.first() : sess.next(tok);
             int v = logits[0].length;
@@ -145,6 +185,8 @@ public final class Generator {
                 for (int j = 0; j < k; j++) {
                     double[] row = logits[bi * k + j];
                     logSoftmaxInPlace(row);
+                    LogitsProcessors.repetitionPenalty(row, seqs[bi * k + j], curLen, g.repetitionPenalty());
+                    LogitsProcessors.noRepeatNgram(row, seqs[bi * k + j], curLen, g.noRepeatNgramSize());
                     for (int t = 0; t < v; t++) {
                         double sc = row[t] + beamScores[bi * k + j];
                         if (sc > topS[want - 1]) {
@@ -157,7 +199,7 @@ public final class Generator {
                 int filled = 0;
                 for (int r = 0; r < want && filled < k; r++) {
                     int beamIdx = topI[r] / v, token = topI[r] % v, from = bi * k + beamIdx;
-                    if (token == g.eosTokenId()) {
+                    if (g.isEos(token)) {
                         if (r >= k) continue;
                         hyps[bi].add(seqs[from].clone(), topS[r]);
                     } else {
@@ -188,8 +230,10 @@ public final class Generator {
         for (int[] r : best) maxL = Math.max(maxL, r.length);
         int width = Math.min(maxL + 1, maxLen);
         int[][] out = new int[b][width];
+        // transformers 5 fills finished beams with `pad_token_id or eos_token_id[0]`: eos where pad is 0 (T5)
+        int fill = g.padTokenId() != 0 || g.eosTokenIds().isEmpty() ? g.padTokenId() : g.eosTokenId();
         for (int bi = 0; bi < b; bi++) {
-            Arrays.fill(out[bi], g.padTokenId());
+            Arrays.fill(out[bi], fill);
             System.arraycopy(best[bi], 0, out[bi], 0, best[bi].length);
             if (best[bi].length < width) out[bi][best[bi].length] = g.eosTokenId();
         }

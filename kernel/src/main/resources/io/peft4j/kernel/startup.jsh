@@ -12,6 +12,7 @@ import java.util.regex.*;
 import java.util.stream.*;
 import tech.tablesaw.api.*;
 import io.peft4j.model.GenerationConfig;
+import io.peft4j.model.Sampling;
 import io.peft4j.model.t5.T5Config;
 import io.peft4j.*;
 import io.peft4j.data.*;
