@@ -49,7 +49,7 @@ public final class Generator {
             for (int i = 0; i < b; i++) {
                 if (done[i]) { next[i] = g.padTokenId(); continue; }
                 next[i] = argmax(logits[i]);
-                if (next[i] == g.eosTokenId()) done[i] = true;
+                if (g.isEos(next[i])) done[i] = true;
                 all &= done[i];
             }
             steps.add(next);
@@ -157,7 +157,7 @@ public final class Generator {
                 int filled = 0;
                 for (int r = 0; r < want && filled < k; r++) {
                     int beamIdx = topI[r] / v, token = topI[r] % v, from = bi * k + beamIdx;
-                    if (token == g.eosTokenId()) {
+                    if (g.isEos(token)) {
                         if (r >= k) continue;
                         hyps[bi].add(seqs[from].clone(), topS[r]);
                     } else {
