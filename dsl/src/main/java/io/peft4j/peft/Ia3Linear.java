@@ -15,7 +15,8 @@ import java.util.List;
  * (IA)^3 on one linear module (PEFT's {@code ia3.Linear}): a learned vector rescales either the
  * module's output ({@code y = (x W^T) * l}, l [out, 1], for attention k and v) or, for a
  * feed-forward module, its input ({@code y = (x * l) W^T}, l [1, in], for T5's wo). The vector
- * starts at ones (no change). Mergeable: W's rows (output) or columns (input) are multiplied by l.
+ * starts at ones (no change). Mergeable: W's rows (output) or columns (input) are multiplied by l;
+ * with output scaling a bias of the base layer is multiplied by l too (as PEFT merges it).
  */
 public final class Ia3Linear implements PeftLayer {
     private static final Logger LOG = LoggerFactory.getLogger(Ia3Linear.class);
@@ -23,7 +24,6 @@ public final class Ia3Linear implements PeftLayer {
     private final String module;
     private final Projection base;
     private final Parameter weight;        // [out, in]
-    private final Parameter bias;          // [out] or null (a biased base projection)
     private final Parameter l;             // [out, 1] or [1, in]
     private final boolean feedforward;
     private boolean merged, disabled;
@@ -33,7 +33,6 @@ public final class Ia3Linear implements PeftLayer {
         this.module = module;
         this.base = base;
         this.weight = LoraLinear.weightOf(module, base);
-        this.bias = base instanceof io.peft4j.model.Linear lin ? lin.bias() : null;
         this.feedforward = feedforward;
         long[] shape = feedforward ? new long[]{1, base.inFeatures()} : new long[]{base.outFeatures(), 1};
         this.l = new Parameter(module + ".ia3_l.default", Nd4j.ones(weight.value().dataType(), shape), true);
@@ -64,7 +63,8 @@ public final class Ia3Linear implements PeftLayer {
         if (feedforward) weight.value().muliRowVector(l.value());
         else {
             weight.value().muliColumnVector(l.value());
-            if (bias != null) bias.value().muli(l.value().reshape(bias.value().length()));
+            Parameter b = biasOf();
+            if (b != null) b.value().muli(l.value().reshape(b.value().shape()));   // PEFT scales an output bias too
         }
         merged = true;
     }
@@ -74,9 +74,17 @@ public final class Ia3Linear implements PeftLayer {
         if (feedforward) weight.value().diviRowVector(l.value());
         else {
             weight.value().diviColumnVector(l.value());
-            if (bias != null) bias.value().divi(l.value().reshape(bias.value().length()));
+            Parameter b = biasOf();
+            if (b != null) b.value().divi(l.value().reshape(b.value().shape()));
         }
         merged = false;
+    }
+
+    /** The base layer's bias [out] (Qwen2's k/v, GPT-2's layers), or null. */
+    private Parameter biasOf() {
+        for (Parameter p : base.parameters())
+            if (p != weight && p.value().rank() == 1 && p.value().length() == base.outFeatures()) return p;
+        return null;
     }
 
     @Override public INDArray forward(INDArray x, ForwardContext ctx) {
