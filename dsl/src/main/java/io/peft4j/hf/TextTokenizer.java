@@ -33,6 +33,9 @@ public interface TextTokenizer {
 
     int unkId();
 
+    /** Beginning-of-sequence id, or -1 where the tokenizer has none (T5). */
+    default int bosId() { return -1; }
+
     /**
      * The piece string of an id (e.g. {@code "▁The"} for 37). The default (for simple test
      * tokenizers) decodes the single id; SentencePiece tokenizers return the raw piece.
