@@ -53,6 +53,22 @@ OUT = HERE.parent / "resources" / "tokenizer" / "bpe"
 LLAMA3_PAT = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 QWEN2_PAT = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 SPACE = "\u2581"
+IGNORE_MERGES_WORDS = [" conversation", " unbelievable", "hello", " Summarize", "Dialogue", " 2024", " \u00e9t\u00e9"]
+
+
+def bytes_to_unicode():
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+BYTE_CHARS = bytes_to_unicode()
 
 
 def corpus(shared):
@@ -118,6 +134,13 @@ def make_llama3(lines):
     tr = trainers.BpeTrainer(vocab_size=1200, min_frequency=2, show_progress=False,
                              initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(lines, tr)
+    # whole words in the vocabulary that the merges do not produce: only ignore_merges finds them
+    j = json.loads(tok.to_str())
+    for w in IGNORE_MERGES_WORDS:
+        bw = "".join(BYTE_CHARS[b] for b in w.encode("utf-8"))
+        if bw not in j["model"]["vocab"]:
+            j["model"]["vocab"][bw] = len(j["model"]["vocab"])
+    tok = Tokenizer.from_str(json.dumps(j))
     specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
                 "<|start_header_id|>", "<|end_header_id|>", "<|reserved_special_token_2|>", "<|eot_id|>", "<|python_tag|>"]
     tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
@@ -250,7 +273,9 @@ EDGE = ["", " ", "  ", "\n", "\n\n\n", "\t", " \t \n ", "a", " a", "a ", "  a  "
         "I'M YOU'RE WE'VE THEY'LL SHE'D IT'S DON'T", "x'Ll x'Re x'D x'M x'T x's", "he said 'sorry' 'll 'd",
         "\u00e9\u0301", "e\u0301\u0301", "\u1100\u1161\u11a8\u1100", "\u212b\u2126\u00c5",
         "#Person1#: Hi.\n#Person2#: Hello.", "Summarize the following conversation.\n\n#Person1#: x",
-        "\u2581hello \u2581 world", "<0x41> <0x0A>", "<unk> <s> </s>"]
+        "\u2581hello \u2581 world", "<0x41> <0x0A>", "<unk> <s> </s>",
+        "Summarize this conversation: unbelievable, hello! Dialogue of 2024 \u00e9t\u00e9", "hello conversation  unbelievable",
+        " Summarize Dialogue 2024 2024 2024"]
 
 
 def texts(shared, specials_all):
