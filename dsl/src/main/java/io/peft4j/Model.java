@@ -162,6 +162,9 @@ public abstract sealed class Model permits T5, CausalLM {
         String[] out = new String[n];
         boolean left = !model.encoderDecoder();
         int bs = 16;
+        // safe points: each batch and each generated token stop on an interrupt (io.peft4j.progress)
+        try (io.peft4j.progress.Task task = io.peft4j.progress.Progress.start("generate", n)) {
+        LanguageModel decoding = InterruptibleDecoding.wrap(model, task);
         for (int start = 0; start < n; start += bs) {
             int end = Math.min(n, start + bs);
             int len = ids[order[start]].length;
@@ -173,12 +176,14 @@ public abstract sealed class Model permits T5, CausalLM {
                 System.arraycopy(x, 0, in[k - start], off, x.length);
                 Arrays.fill(mask[k - start], off, off + x.length, 1);
             }
-            int[][] seq = Generator.generate(model, in, mask, g);
+            int[][] seq = Generator.generate(decoding, in, mask, g);
             for (int k = start; k < end; k++) {
                 int[] row = seq[k - start];
                 if (left) row = Arrays.copyOfRange(row, len, row.length);
                 out[order[k]] = tokenizer.decode(row).strip();
             }
+            task.advance(end - start);
+        }
         }
         return new ArrayList<>(Arrays.asList(out));
     }

@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.display;
 
 import io.peft4j.train.TrainingListener;
 
@@ -10,11 +10,11 @@ import java.util.function.Supplier;
  * its own live {@link ProgressDisplay} (a new output in the cell that trains), created at the
  * run's first event and dropped at its end, so a later run never rewrites an earlier cell's bar.
  */
-final class RunProgress implements TrainingListener {
+public final class RunProgress implements TrainingListener {
     private final Supplier<TrainingListener> perRun;
     private TrainingListener current;
 
-    RunProgress(Supplier<TrainingListener> perRun) { this.perRun = Objects.requireNonNull(perRun, "perRun"); }
+    public RunProgress(Supplier<TrainingListener> perRun) { this.perRun = Objects.requireNonNull(perRun, "perRun"); }
 
     private synchronized TrainingListener current() {
         if (current == null) current = perRun.get();

@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.display;
 
 import io.peft4j.report.RichDisplay;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.display;
 
 import io.peft4j.train.TrainingListener;
 
@@ -85,7 +85,7 @@ public final class ProgressDisplay implements TrainingListener {
             html.append("<progress value=\"").append(step.step()).append("\" max=\"").append(step.totalSteps())
                 .append("\" style=\"width:30em\"></progress> ");
         }
-        for (String line : text.split("\n")) html.append("<div>").append(HtmlTable.escape(line)).append("</div>");
+        for (String line : text.split("\n")) html.append("<div>").append(io.peft4j.report.Tables.escape(line)).append("</div>");
         html.append("</div>");
         Map<String, String> b = new LinkedHashMap<>();
         b.put("text/html", html.toString());

@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.display;
 
 import io.github.spencerpark.jupyter.kernel.BaseKernel;
 import io.github.spencerpark.jupyter.kernel.DisplayStream;
@@ -11,14 +11,21 @@ import java.util.Map;
  * cell (display_data with a transient display_id; update_display_data for updates). Outside a
  * cell (nothing attached) the text form goes to the kernel's stderr log.
  */
-final class KernelDisplaySink implements DisplaySink {
+public final class KernelDisplaySink implements DisplaySink {
     private final BaseKernel kernel;
 
-    KernelDisplaySink(BaseKernel kernel) { this.kernel = kernel; }
+    public KernelDisplaySink(BaseKernel kernel) { this.kernel = kernel; }
+
+    /** A MIME bundle as basekernel's display data. */
+    public static DisplayData toDisplayData(Map<String, String> bundle) {
+        DisplayData d = new DisplayData();
+        bundle.forEach(d::putData);
+        return d;
+    }
 
     @Override public void display(String displayId, Map<String, String> bundle) {
         DisplayStream out = kernel.getIO().display;
-        DisplayData d = PeftKernel.toDisplayData(bundle);
+        DisplayData d = toDisplayData(bundle);
         d.setDisplayId(displayId);
         if (out.isAttached()) out.display(d);
         else System.err.println("[display outside a cell] " + bundle.getOrDefault("text/plain", ""));
@@ -26,7 +33,7 @@ final class KernelDisplaySink implements DisplaySink {
 
     @Override public void update(String displayId, Map<String, String> bundle) {
         DisplayStream out = kernel.getIO().display;
-        DisplayData d = PeftKernel.toDisplayData(bundle);
+        DisplayData d = toDisplayData(bundle);
         d.setDisplayId(displayId);
         if (out.isAttached()) out.updateDisplay(d);
         else System.err.println("[display outside a cell] " + bundle.getOrDefault("text/plain", ""));

@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.execution;
 
 /** The running cell was stopped by an interrupt request (Jupyter's "interrupt kernel"). */
 public final class CellInterruptedException extends Exception {

@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.execution;
 
 import java.util.List;
 

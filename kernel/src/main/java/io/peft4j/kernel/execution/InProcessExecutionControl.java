@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.execution;
 
 import jdk.jshell.execution.DirectExecutionControl;
 import jdk.jshell.spi.ExecutionControl;
@@ -14,14 +14,18 @@ import java.util.logging.Logger;
  * {@code JShell.eval} (the kernel's single cell thread), with classes from a {@link CellClassLoader}.
  *
  * <p>Unlike JShell's stock engines it keeps the last returned object itself (not only its
- * string form), so the kernel can render tables and charts; and its {@link #stop()} interrupts the
- * cell thread (a training loop checking {@link Thread#isInterrupted()} ends at its next step),
- * escalating to {@code Thread.stop} only when the cell ignores the interrupt for
- * {@link #STOP_GRACE_MS} milliseconds.
+ * string form), so the kernel can render tables and charts. Its {@link #stop()} is cooperative:
+ * it interrupts the cell thread (training, generation, ROUGE and comparisons stop at their next
+ * safe point, {@code Thread.sleep} and blocking calls throw) and raises the cell's own flag
+ * ({@link CellInterrupts}: loops compiled from cells stop at their next iteration). While the cell
+ * runs on, the interrupt is repeated every {@link #REINTERRUPT_MS} ms (code that swallowed one
+ * still meets the next); after {@link #STOP_GRACE_MS} ms without an end the cell is told it ignores
+ * interrupts. {@code Thread.stop} is never used (it throws on JDK 20 and later).
  */
 final class InProcessExecutionControl extends DirectExecutionControl {
 
     static final long STOP_GRACE_MS = 3_000;
+    static final long REINTERRUPT_MS = 200;
     private static final Logger LOG = Logger.getLogger(InProcessExecutionControl.class.getName());
 
     private final CellClassLoader loader;
@@ -45,10 +49,14 @@ final class InProcessExecutionControl extends DirectExecutionControl {
     /** A cell starts: earlier interrupts are forgotten. */
     void beginCell() {
         stopRequested = false;
+        CellInterrupts.clear();
         cellActive = true;
     }
 
-    void endCell() { cellActive = false; }
+    void endCell() {
+        cellActive = false;
+        CellInterrupts.clear();
+    }
 
     /** Clears the captured value/exception before a snippet is evaluated. */
     void resetCapture() {
@@ -99,22 +107,27 @@ final class InProcessExecutionControl extends DirectExecutionControl {
 
     private void interruptAndWatch(Thread t) {
         long inv = invocation;
+        CellInterrupts.requestStop(t);
         t.interrupt();
-        Thread watchdog = new Thread(() -> escalate(t, inv), "peft4j-stop-watchdog");
+        Thread watchdog = new Thread(() -> keepInterrupting(t, inv), "peft4j-stop-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
     }
 
-    @SuppressWarnings({"deprecation", "removal"})
-    private void escalate(Thread t, long inv) {
-        long deadline = System.currentTimeMillis() + STOP_GRACE_MS;
-        while (System.currentTimeMillis() < deadline) {
-            if (running != t || invocation != inv) return;
-            try { Thread.sleep(20); } catch (InterruptedException e) { return; }
-        }
-        if (running == t && invocation == inv) {
-            LOG.warning("cell ignored the interrupt for " + STOP_GRACE_MS + " ms; stopping its thread");
-            t.stop();
+    private void keepInterrupting(Thread t, long inv) {
+        long start = System.currentTimeMillis();
+        boolean warned = false;
+        while (running == t && invocation == inv && stopRequested) {
+            try { Thread.sleep(REINTERRUPT_MS); } catch (InterruptedException e) { return; }
+            if (running != t || invocation != inv || !stopRequested) return;
+            t.interrupt();
+            if (!warned && System.currentTimeMillis() - start >= STOP_GRACE_MS) {
+                warned = true;
+                LOG.warning("cell ignored the interrupt for " + STOP_GRACE_MS + " ms");
+                System.err.println("peft4j kernel: the cell has ignored the interrupt for " + STOP_GRACE_MS / 1000
+                    + " s: it runs code with no safe point (a library loop that never checks Thread.interrupted()). "
+                    + "It is interrupted again every " + REINTERRUPT_MS + " ms; restart the kernel to end it now.");
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.execution;
 
 import jdk.jshell.execution.LoaderDelegate;
 import jdk.jshell.spi.ExecutionControl.ClassBytecodes;
@@ -17,7 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Loads the classes JShell compiles from cells, plus jars added with {@code %classpath}. Its parent
  * is the kernel's own class loader, so cells see the kernel's classpath (the DSL, Tablesaw, ND4J)
- * and objects they return are instances of the very classes the kernel renders.
+ * and objects they return are instances of the very classes the kernel renders. Cell classes get a
+ * safe point at every loop back-edge ({@link LoopInstrumenter}, {@link CellInterrupts}).
  */
 final class CellClassLoader extends URLClassLoader {
 
@@ -33,7 +34,8 @@ final class CellClassLoader extends URLClassLoader {
     @Override protected Class<?> findClass(String name) throws ClassNotFoundException {
         byte[] bytes = declared.get(name);
         if (bytes != null) {
-            return defineClass(name, bytes, 0, bytes.length);
+            byte[] safe = LoopInstrumenter.instrument(bytes); // loops in cells stop on interrupt
+            return defineClass(name, safe, 0, safe.length);
         }
         return super.findClass(name);
     }

@@ -1,4 +1,9 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.execution;
+
+import io.peft4j.kernel.magics.Magics;
+import io.peft4j.kernel.KernelClasspath;
+import io.peft4j.kernel.magics.MavenResolver;
+import io.peft4j.kernel.magics.TimeMagic;
 
 import jdk.jshell.Diag;
 import jdk.jshell.EvalException;
@@ -39,8 +44,8 @@ import java.util.stream.Collectors;
  */
 public final class CellEvaluator implements AutoCloseable {
 
-    /** Startup imports, one per line; lines that fail to resolve are skipped with a log line. */
-    static final String STARTUP_RESOURCE = "/io/peft4j/kernel/startup.jsh";
+    /** Imports the kernel adds to peft4j's shared startup list ({@link io.peft4j.cli.StartupImports}). */
+    public static final List<String> KERNEL_IMPORTS = List.of("import static io.peft4j.kernel.display.Display.*;");
     private static final Logger LOG = Logger.getLogger(CellEvaluator.class.getName());
 
     /** What a cell produced: its last expression's value, if the last snippet was an expression. */
@@ -51,7 +56,7 @@ public final class CellEvaluator implements AutoCloseable {
     private final ExecutorService cellThread;
     private final InProcessExecutionControl control;
     private final JShell jshell;
-    private final LineMagics magics;
+    private final Magics magics;
     private final List<String> skippedStartup = new ArrayList<>();
     private volatile Thread cellThreadRef;
 
@@ -68,28 +73,29 @@ public final class CellEvaluator implements AutoCloseable {
             for (String entry : KernelClasspath.entries()) js.addToClasspath(entry);
             return js;
         });
-        this.magics = new LineMagics(jshell::addToClasspath);
+        this.magics = new Magics(jshell::addToClasspath, MavenResolver.fromSystemProperties(), KernelClasspath.entries());
         onCellThread(() -> { runStartup(); return null; });
     }
 
     /** Startup imports that did not resolve (e.g. the DSL before it lands). */
     public List<String> skippedStartup() { return List.copyOf(skippedStartup); }
 
-    private void runStartup() throws IOException {
-        try (InputStream in = CellEvaluator.class.getResourceAsStream(STARTUP_RESOURCE)) {
-            if (in == null) { LOG.warning("startup resource missing: " + STARTUP_RESOURCE); return; }
-            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            for (String line; (line = r.readLine()) != null; ) {
-                String src = line.strip();
-                if (src.isEmpty() || src.startsWith("//")) continue;
-                List<SnippetEvent> events = jshell.eval(src);
-                boolean ok = !events.isEmpty() && events.stream().allMatch(e -> e.status() != Snippet.Status.REJECTED);
-                if (!ok) {
-                    skippedStartup.add(src);
-                    String why = events.isEmpty() ? "no snippet" : jshell.diagnostics(events.get(0).snippet())
-                            .map(d -> d.getMessage(Locale.ROOT)).findFirst().orElse("rejected");
-                    LOG.info("startup: skipped '" + src + "' (" + why + ")");
-                }
+    /** peft4j's startup imports plus {@link #KERNEL_IMPORTS}, in order. */
+    public static List<String> startupImports() {
+        List<String> all = new ArrayList<>(io.peft4j.cli.StartupImports.lines());
+        all.addAll(KERNEL_IMPORTS);
+        return all;
+    }
+
+    private void runStartup() {
+        for (String src : startupImports()) {
+            List<SnippetEvent> events = jshell.eval(src);
+            boolean ok = !events.isEmpty() && events.stream().allMatch(e -> e.status() != Snippet.Status.REJECTED);
+            if (!ok) {
+                skippedStartup.add(src);
+                String why = events.isEmpty() ? "no snippet" : jshell.diagnostics(events.get(0).snippet())
+                        .map(d -> d.getMessage(Locale.ROOT)).findFirst().orElse("rejected");
+                LOG.warning("startup: skipped '" + src + "' (" + why + ")");
             }
         }
     }
@@ -102,10 +108,12 @@ public final class CellEvaluator implements AutoCloseable {
     private Result evalHere(String code) throws Exception {
         Thread.interrupted(); // a stale interrupt must not hit the next cell
         control.beginCell();
+        TimeMagic timer = null;
         try {
-            String java = magics.apply(code);
+            Magics.Prepared cell = magics.prepare(code);
+            if (cell.timed()) timer = new TimeMagic();
             Result last = Result.NONE;
-            for (String src : splitSnippets(java)) {
+            for (String src : splitSnippets(cell.java())) {
                 if (control.stopRequested()) throw new CellInterruptedException("cell interrupted");
                 last = evalSnippet(src);
             }
@@ -113,6 +121,7 @@ public final class CellEvaluator implements AutoCloseable {
         } finally {
             control.endCell();
             Thread.interrupted();
+            if (timer != null) System.out.println(timer.report());
         }
     }
 
@@ -121,8 +130,8 @@ public final class CellEvaluator implements AutoCloseable {
         List<SnippetEvent> events;
         try {
             events = jshell.eval(src);
-        } catch (ThreadDeath td) {
-            throw new CellInterruptedException("cell stopped by interrupt");
+        } catch (CellInterrupts.CellStop stop) {
+            throw new CellInterruptedException("cell interrupted");
         }
         Result result = Result.NONE;
         for (SnippetEvent e : events) {
@@ -153,9 +162,12 @@ public final class CellEvaluator implements AutoCloseable {
 
     private Exception cellException(jdk.jshell.JShellException jex) {
         Throwable t = control.lastThrown();
-        if (t instanceof ThreadDeath || (control.stopRequested() && t instanceof InterruptedException)) {
+        // after an interrupt request whatever ended the cell is the interrupt's doing: a loop's safe
+        // point (CellStop), the library's (OperationInterruptedException), a blocking call's InterruptedException
+        if (t instanceof CellInterrupts.CellStop || t instanceof io.peft4j.progress.OperationInterruptedException
+                || (control.stopRequested() && t != null)) {
             return new CellInterruptedException("cell interrupted"
-                    + (t instanceof InterruptedException ? " (" + t + ")" : ""));
+                    + (t instanceof CellInterrupts.CellStop ? "" : " (" + t + ")"));
         }
         if (t instanceof Exception ex) return ex;
         if (t != null) return new CellError(t);
@@ -275,13 +287,13 @@ public final class CellEvaluator implements AutoCloseable {
         });
     }
 
-    /** Stops the running cell (interrupt first; see {@link InProcessExecutionControl#stop()}). */
+    /** Stops the running cell cooperatively (see {@link InProcessExecutionControl#stop()}). */
     public void interrupt() {
         control.stop(); // JShell.stop() would do the same through the engine
     }
 
     /** The cell thread, for diagnostics and tests. */
-    Thread cellThread() { return cellThreadRef; }
+    public Thread cellThread() { return cellThreadRef; }
 
     private <T> T onCellThread(Callable<T> task) throws Exception {
         Future<T> f = cellThread.submit(task);
@@ -289,7 +301,7 @@ public final class CellEvaluator implements AutoCloseable {
             return f.get();
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
-            if (c instanceof ThreadDeath) throw new CellInterruptedException("cell stopped by interrupt");
+            if (c instanceof CellInterrupts.CellStop) throw new CellInterruptedException("cell interrupted");
             if (c instanceof Exception ex) throw ex;
             throw new CellError(c);
         } catch (InterruptedException e) {

@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.display;
 
 import io.peft4j.Adapter;
 import io.peft4j.FineTuned;
@@ -67,5 +67,5 @@ final class DslSummaries {
 
     private static String fmt(double v) { return String.format(Locale.ROOT, "%.4f", v); }
 
-    private static String esc(String s) { return HtmlTable.escape(s == null ? "" : s); }
+    private static String esc(String s) { return io.peft4j.report.Tables.escape(s == null ? "" : s); }
 }

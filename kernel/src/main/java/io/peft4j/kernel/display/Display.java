@@ -1,4 +1,4 @@
-package io.peft4j.kernel;
+package io.peft4j.kernel.display;
 
 import io.peft4j.train.TrainingListener;
 
@@ -20,9 +20,9 @@ public final class Display {
     private Display() {}
 
     /** Installed by the kernel at start-up. */
-    static void install(DisplaySink s) { sink = Objects.requireNonNull(s, "sink"); }
+    public static void install(DisplaySink s) { sink = Objects.requireNonNull(s, "sink"); }
 
-    static DisplaySink sink() { return sink; }
+    public static DisplaySink sink() { return sink; }
 
     /** Shows {@code value} as a new output and returns its display id. */
     public static String display(Object value) {

@@ -1,5 +1,6 @@
-// Imports run when the peft4j kernel starts, one per line. A line that does not resolve (for
-// example the DSL before it exists) is skipped with a log line; the kernel still starts.
+// peft4j's startup imports: the one list shared by `bin/peft4j jshell`, `bin/peft4j run FILE.jsh` and
+// the Jupyter kernel (which adds `import static io.peft4j.kernel.display.Display.*;`). One import per
+// line; every line must resolve (StartupImportsTest and the kernel's tests check it).
 import java.io.*;
 import java.math.*;
 import java.net.*;
@@ -11,13 +12,13 @@ import java.util.function.*;
 import java.util.regex.*;
 import java.util.stream.*;
 import tech.tablesaw.api.*;
-import io.peft4j.model.GenerationConfig;
-import io.peft4j.model.T5Config;
 import io.peft4j.*;
 import io.peft4j.data.*;
 import io.peft4j.eval.*;
 import io.peft4j.peft.*;
 import io.peft4j.report.*;
 import io.peft4j.train.*;
-import static io.peft4j.kernel.Display.*;
+import io.peft4j.model.GenerationConfig;
+import io.peft4j.model.t5.T5Config;
+import io.peft4j.tools.DialogueGenerator;
 import static io.peft4j.Peft.*;
