@@ -24,6 +24,29 @@ public final class KernelDisplaySink implements DisplaySink {
     }
 
     @Override public void display(String displayId, Map<String, String> bundle) {
+        withoutInterrupt(() -> send(displayId, bundle, false));
+    }
+
+    @Override public void update(String displayId, Map<String, String> bundle) {
+        withoutInterrupt(() -> send(displayId, bundle, true));
+    }
+
+    /**
+     * Sends with the thread's interrupt flag cleared (and restored after): the last update of an
+     * interrupted operation ("... interrupted") is sent from the interrupted cell thread, and an
+     * interrupted thread must not touch the sockets' NIO channels (they close on interrupt).
+     */
+    private static void withoutInterrupt(Runnable send) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            send.run();
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    private void send(String displayId, Map<String, String> bundle, boolean update) {
+        if (update) { sendUpdate(displayId, bundle); return; }
         DisplayStream out = kernel.getIO().display;
         DisplayData d = toDisplayData(bundle);
         d.setDisplayId(displayId);
@@ -31,7 +54,7 @@ public final class KernelDisplaySink implements DisplaySink {
         else System.err.println("[display outside a cell] " + bundle.getOrDefault("text/plain", ""));
     }
 
-    @Override public void update(String displayId, Map<String, String> bundle) {
+    private void sendUpdate(String displayId, Map<String, String> bundle) {
         DisplayStream out = kernel.getIO().display;
         DisplayData d = toDisplayData(bundle);
         d.setDisplayId(displayId);
