@@ -40,6 +40,7 @@ public abstract sealed class Model permits T5, CausalLM {
     private final String revision;
     private GenerationConfig generation;
     private LoraModel<LanguageModel> adapters;   // created on first LoRA adapter
+    private Path folder;                          // the Hugging Face folder it was loaded from, or null
     private int adapterCounter;
 
     Model(LanguageModel model, TextTokenizer tokenizer, String id, String revision, GenerationConfig generation) {
@@ -94,6 +95,22 @@ public abstract sealed class Model permits T5, CausalLM {
     /** Hugging Face {@code model_type} of the model. */
     public String family() { return model.family(); }
     public GenerationConfig generationConfig() { return generation; }
+
+    /** The Hugging Face folder this model was loaded from (or copied from a model loaded from), or null. */
+    public Path folder() { return folder; }
+
+    /** Records the folder the model came from ({@link #save} copies its tokenizer files). */
+    Model rememberFolder(Path dir) { this.folder = dir; return this; }
+
+    /**
+     * Saves the base weights (adapters are not included unless merged: see
+     * {@link LoraResult#mergeAndUnload()}) as a complete Hugging Face folder that transformers'
+     * {@code from_pretrained} and {@link #load} read: config, float32 safetensors, generation config
+     * and tokenizer files. {@code dir} must not exist or be empty.
+     */
+    public Path save(Path dir) { return HfFolder.save(this, dir, io.peft4j.hf.SafeTensors.Dtype.F32); }
+
+    public Path save(String dir) { return save(Path.of(dir)); }
 
     /** Sets how {@link #generate} decodes (max new tokens, beams, ...). */
     public Model withGeneration(GenerationConfig g) { this.generation = Objects.requireNonNull(g); return this; }
