@@ -85,16 +85,7 @@ public final class KernelSpecInstaller {
         return env;
     }
 
-    private static String detectCoreType() {
-        try {
-            String flags = Files.readString(Path.of("/proc/cpuinfo"));
-            if (flags.matches("(?s).*\\bavx512f\\b.*")) return "SkylakeX";
-            if (flags.matches("(?s).*\\bavx2\\b.*")) return "Haswell";
-        } catch (IOException | RuntimeException ignored) {
-            // not Linux: let OpenBLAS detect
-        }
-        return null;
-    }
+    private static String detectCoreType() { return io.peft4j.cli.NativeAdvice.detectCoreType(); }
 
     /** Writes {@code dir/kernel.json} atomically (temp file + rename) and returns its path. */
     public static Path install(Path dir, Map<String, Object> spec) throws IOException {
