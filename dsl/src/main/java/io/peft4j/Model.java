@@ -42,6 +42,7 @@ public abstract sealed class Model permits T5, CausalLM {
     private GenerationConfig generation;
     private List<String> stopStrings = List.of();
     private LoraModel<LanguageModel> adapters;   // created on first LoRA adapter
+    private Path folder;                          // the Hugging Face folder it was loaded from, or null
     private int adapterCounter;
 
     Model(LanguageModel model, TextTokenizer tokenizer, String id, String revision, GenerationConfig generation) {
@@ -96,6 +97,22 @@ public abstract sealed class Model permits T5, CausalLM {
     /** Hugging Face {@code model_type} of the model. */
     public String family() { return model.family(); }
     public GenerationConfig generationConfig() { return generation; }
+
+    /** The Hugging Face folder this model was loaded from (or copied from a model loaded from), or null. */
+    public Path folder() { return folder; }
+
+    /** Records the folder the model came from ({@link #save} copies its tokenizer files). */
+    Model rememberFolder(Path dir) { this.folder = dir; return this; }
+
+    /**
+     * Saves the base weights (adapters are not included unless merged: see
+     * {@link LoraResult#mergeAndUnload()}) as a complete Hugging Face folder that transformers'
+     * {@code from_pretrained} and {@link #load} read: config, float32 safetensors, generation config
+     * and tokenizer files. {@code dir} must not exist or be empty.
+     */
+    public Path save(Path dir) { return HfFolder.save(this, dir, io.peft4j.hf.SafeTensors.Dtype.F32); }
+
+    public Path save(String dir) { return save(Path.of(dir)); }
 
     /** Sets how {@link #generate} decodes (max new tokens, beams, ...). */
     public Model withGeneration(GenerationConfig g) { this.generation = Objects.requireNonNull(g); return this; }
@@ -201,6 +218,9 @@ public abstract sealed class Model permits T5, CausalLM {
         String[] out = new String[n];
         boolean left = !model.encoderDecoder();
         int bs = 16;
+        // safe points: each batch and each generated token stop on an interrupt (io.peft4j.progress)
+        try (io.peft4j.progress.Task task = io.peft4j.progress.Progress.start("generate", n)) {
+        LanguageModel decoding = InterruptibleDecoding.wrap(model, task);
         for (int start = 0; start < n; start += bs) {
             int end = Math.min(n, start + bs);
             int len = ids[order[start]].length;
@@ -216,13 +236,15 @@ public abstract sealed class Model permits T5, CausalLM {
             Generator.StopCondition stop = stopStrings.isEmpty() ? null
                 : (row, gen, length) -> firstStop(tokenizer.decode(gen)) >= 0;
             Generator.TokenListener listener = onText == null ? null : new TextStream(tokenizer, onText);
-            int[][] seq = Generator.generate(model, in, mask, g, listener, stop);
+            int[][] seq = Generator.generate(decoding, in, mask, g, listener, stop);
             for (int k = start; k < end; k++) {
                 int[] row = Arrays.copyOfRange(seq[k - start], prefix, seq[k - start].length);
                 String text = tokenizer.decode(row);
                 int cut = firstStop(text);
                 out[order[k]] = (cut >= 0 ? text.substring(0, cut) : text).strip();
             }
+            task.advance(end - start);
+        }
         }
         return new ArrayList<>(Arrays.asList(out));
     }
