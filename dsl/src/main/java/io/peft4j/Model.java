@@ -31,8 +31,12 @@ import java.util.Objects;
  * answers as the plain base model, an adapter's {@link FineTuned#generate} as that adapter.
  */
 public abstract sealed class Model permits T5, CausalLM {
-    static final List<String> FILES = List.of("config.json", "model.safetensors", "model.safetensors.index.json",
-        "tokenizer.json", "tokenizer_config.json", "spiece.model", "generation_config.json", "chat_template.jinja");
+    /**
+     * The files a hub load fetches where the repository has them ({@link io.peft4j.hf.FileSelection#model()}):
+     * config.json, the weight index with the shards it names (else model.safetensors), the generation
+     * config and the tokenizer files. Pickle weights are never requested.
+     */
+    static final List<String> FILES = io.peft4j.hf.FileSelection.modelCandidates();
 
     private final LanguageModel model;
     private final TextTokenizer tokenizer;
@@ -59,7 +63,7 @@ public abstract sealed class Model permits T5, CausalLM {
 
     static Path resolve(String idOrPath, String revision) {
         try {
-            return new HubResolver().resolve(idOrPath, revision, FILES);
+            return new HubResolver().resolveModel(idOrPath, revision);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve model '" + idOrPath + "' (revision " + revision + "): " + e.getMessage(), e);
         }
