@@ -36,7 +36,7 @@ final class HubClient {
     private final URI endpoint;
     private final int connectTimeoutMillis, readTimeoutMillis;
 
-    HubClient(HubEnvironment env) { this(env, 20_000, 60_000); }
+    HubClient(HubEnvironment env) { this(env, 1000 * Math.max(env.timeoutSeconds(), 10), 1000 * env.timeoutSeconds()); }
 
     HubClient(HubEnvironment env, int connectTimeoutMillis, int readTimeoutMillis) {
         this.env = Objects.requireNonNull(env, "env");
@@ -224,7 +224,7 @@ final class HubClient {
             status = c.getResponseCode();
         } catch (SocketTimeoutException e) {
             throw new HubException(HubException.Kind.NETWORK, "no answer from " + u + " within " + readTimeoutMillis / 1000
-                + " s (" + ctx.what() + "); try again, or set HF_HUB_OFFLINE=1 to use the cache only", e);
+                + " s (" + ctx.what() + "); try again (HF_HUB_DOWNLOAD_TIMEOUT sets the wait), or set HF_HUB_OFFLINE=1 to use the cache only", e);
         } catch (IOException | IllegalArgumentException | UncheckedIOException e) {
             throw network(u, e);
         }

@@ -20,7 +20,9 @@ import java.util.Optional;
  *   <li>{@code HF_HUB_OFFLINE} (or {@code TRANSFORMERS_OFFLINE}) = 1/true/yes/on: use the cache only;</li>
  *   <li>{@code HF_TOKEN} (or the legacy {@code HUGGING_FACE_HUB_TOKEN}), else the token file written by
  *       {@code hf auth login} ({@code HF_TOKEN_PATH}, else {@code HF_HOME/token}): sent as a bearer token;</li>
- *   <li>{@code HF_HUB_DISABLE_PROGRESS_BARS} = 1: no terminal progress bar.</li>
+ *   <li>{@code HF_HUB_DISABLE_PROGRESS_BARS} = 1: no terminal progress bar;</li>
+ *   <li>{@code HF_HUB_DOWNLOAD_TIMEOUT}: seconds without a byte before a transfer counts as stalled (default 10,
+ *       as huggingface_hub); a stalled transfer keeps its partial file and the next attempt resumes it.</li>
  * </ul>
  * {@link #fromProcess()} reads the process environment, overlaid by Java system properties of the same
  * names (a property that is set, even to "", wins), so a notebook or a test can say
@@ -31,14 +33,15 @@ import java.util.Optional;
  * @param offline      whether to use only the cache
  * @param token        bearer token, or null
  * @param progressBars whether a terminal progress bar is drawn when no listener is registered
+ * @param timeoutSeconds seconds to wait for a connection or for the next bytes of an answer, in [1, 3600]
  */
-public record HubEnvironment(String endpoint, Path cacheDir, boolean offline, String token, boolean progressBars) {
+public record HubEnvironment(String endpoint, Path cacheDir, boolean offline, String token, boolean progressBars, int timeoutSeconds) {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
 
     /** Names read by {@link #fromProcess()} from system properties, overriding the environment. */
     static final String[] NAMES = {"HF_ENDPOINT", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME",
         "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH",
-        "HF_HUB_DISABLE_PROGRESS_BARS", "HOME"};
+        "HF_HUB_DISABLE_PROGRESS_BARS", "HF_HUB_DOWNLOAD_TIMEOUT", "HOME"};
 
     public HubEnvironment {
         if (endpoint == null || endpoint.isBlank())
@@ -56,6 +59,8 @@ public record HubEnvironment(String endpoint, Path cacheDir, boolean offline, St
         if (token != null && token.isBlank()) token = null;
         if (token != null && token.chars().anyMatch(c -> c < 0x21 || c > 0x7e))
             throw new IllegalArgumentException("the hub token (HF_TOKEN) contains spaces or non-ASCII characters: copy it again from the hub's settings");
+        if (timeoutSeconds < 1 || timeoutSeconds > 3600)
+            throw new IllegalArgumentException("timeoutSeconds (HF_HUB_DOWNLOAD_TIMEOUT) = " + timeoutSeconds + " is invalid: allowed 1..3600");
     }
 
     /** The process environment overlaid with system properties of the same names. */
@@ -79,10 +84,19 @@ public record HubEnvironment(String endpoint, Path cacheDir, boolean offline, St
         String token = get(env, "HF_TOKEN").or(() -> get(env, "HUGGING_FACE_HUB_TOKEN")).map(String::trim)
             .orElseGet(() -> readTokenFile(get(env, "HF_TOKEN_PATH").map(HubEnvironment::expand).orElse(home.resolve("token"))));
         boolean bars = !isTrue(get(env, "HF_HUB_DISABLE_PROGRESS_BARS").orElse(null));
-        return new HubEnvironment(ep, cache, offline, token, bars);
+        int timeout = 10;
+        Optional<String> t = get(env, "HF_HUB_DOWNLOAD_TIMEOUT");
+        if (t.isPresent()) {
+            try {
+                timeout = (int) Math.ceil(Double.parseDouble(t.get().trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("HF_HUB_DOWNLOAD_TIMEOUT = \"" + t.get() + "\" is not a number of seconds (allowed 1..3600)");
+            }
+        }
+        return new HubEnvironment(ep, cache, offline, token, bars, timeout);
     }
 
-    public HubEnvironment withOffline(boolean off) { return new HubEnvironment(endpoint, cacheDir, off, token, progressBars); }
+    public HubEnvironment withOffline(boolean off) { return new HubEnvironment(endpoint, cacheDir, off, token, progressBars, timeoutSeconds); }
 
     public Optional<String> tokenValue() { return Optional.ofNullable(token); }
 
@@ -118,6 +132,6 @@ public record HubEnvironment(String endpoint, Path cacheDir, boolean offline, St
 
     @Override public String toString() {
         return "HubEnvironment[endpoint=" + endpoint + ", cacheDir=" + cacheDir + ", offline=" + offline
-            + ", token=" + (token == null ? "none" : "set") + ", progressBars=" + progressBars + "]";
+            + ", token=" + (token == null ? "none" : "set") + ", progressBars=" + progressBars + ", timeoutSeconds=" + timeoutSeconds + "]";
     }
 }
