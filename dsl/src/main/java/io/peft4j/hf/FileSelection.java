@@ -137,8 +137,8 @@ public final class FileSelection {
             if (out.isEmpty()) missing.add(description);
         }
         if (!missing.isEmpty()) {
-            List<String> pickles = available.stream().filter(PickleCheckpoints::isPickle).sorted().toList();
             boolean weightsMissing = missing.stream().anyMatch(m -> m.startsWith(SAFETENSORS) || m.equals(ADAPTER_WEIGHTS));
+            List<String> pickles = available.stream().filter(f -> isPickleWeights(f, weights)).sorted().toList();
             if (weightsMissing && !pickles.isEmpty())
                 throw new HubException(HubException.Kind.PICKLE_ONLY, where + " has its weights only as pickle files ("
                     + String.join(", ", pickles.subList(0, Math.min(5, pickles.size()))) + "), which peft4j refuses to download or load "
@@ -149,5 +149,14 @@ public final class FileSelection {
                 + description + "; it has " + HubListing.sample(available, 20));
         }
         return new Plan(out, index);
+    }
+
+    /** A pickle file holding the weights the selection wants (not training_args.bin, not another kind's weights). */
+    private static boolean isPickleWeights(String file, Weights w) {
+        if (!PickleCheckpoints.isPickle(file)) return false;
+        String base = file.substring(file.lastIndexOf('/') + 1);
+        if (w == Weights.ADAPTER) return base.startsWith("adapter_model");
+        return !base.startsWith("adapter_model") && (base.startsWith("pytorch_model") || base.startsWith("model")
+            || base.startsWith("consolidated"));
     }
 }
