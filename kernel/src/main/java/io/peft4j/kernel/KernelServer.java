@@ -56,6 +56,8 @@ public final class KernelServer implements AutoCloseable {
         Display.install(new KernelDisplaySink(kernel));
         // every DSL training run (lora(...).train, fullFineTune, rankSweep, ...) shows one live display
         io.peft4j.Peft.onTraining(new RunProgress(Display::progress));
+        // every hub download (T5.load("org/name"), ...) shows one live display per load instead of a terminal bar
+        io.peft4j.Peft.onDownload(new DownloadDisplay(Display::sink, System::nanoTime, DownloadDisplay.DEFAULT_MIN_INTERVAL_NANOS));
         GuardedConnection connection = new GuardedConnection(props);
         kernel.becomeHandlerForConnection(connection);
         connection.connect();
