@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The HTTP side of the hub: the two requests peft4j makes ({@code GET api/<type>s/<id>/revision/<rev>}
@@ -22,7 +23,8 @@ import java.util.Set;
  * <p>Redirects are followed by hand, as huggingface_hub does: redirects that stay on the hub's host
  * (relative ones, e.g. a renamed repository) are followed at once; the first redirect to another
  * host (the CDN of LFS files) ends the "hub" part of the chain, and its headers carry the file's
- * metadata ({@code X-Repo-Commit}, {@code X-Linked-Etag}, {@code X-Linked-Size}). The bearer token
+ * metadata ({@code X-Repo-Commit}, {@code X-Linked-Etag}, {@code X-Linked-Size}); where that answer
+ * lacks one of them, the earlier same-host redirect that had it supplies it. The bearer token
  * ({@code HF_TOKEN}) goes to the hub's host only, never to another host. At most
  * {@value #MAX_REDIRECTS} redirects, and a chain that comes back to a URL it has visited is a loop:
  * both are errors. HTTP errors become {@link HubException}s that say what to do (a gated model: accept
@@ -30,6 +32,8 @@ import java.util.Set;
  */
 final class HubClient {
     static final int MAX_REDIRECTS = 20;
+    /** The file metadata the hub sends on its own answers. */
+    static final List<String> METADATA = List.of("X-Repo-Commit", "ETag", "X-Linked-Etag", "X-Linked-Size");
     static final String USER_AGENT = "peft4j/" + io.peft4j.Version.VERSION + "; java/" + System.getProperty("java.version");
 
     private final HubEnvironment env;
@@ -64,7 +68,16 @@ final class HubClient {
 
         Hop(URI url, int status, HttpURLConnection conn) { this.url = url; this.status = status; this.conn = conn; }
 
+        /** Metadata headers of earlier same-host redirects of this chain (used where this answer lacks them). */
+        final Map<String, String> earlier = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+
+        /** A header of this answer, else (for the hub's metadata headers) of an earlier same-host redirect. */
         String header(String name) {
+            String v = own(name);
+            return v != null ? v : earlier.get(name);
+        }
+
+        String own(String name) {
             String v = conn.getHeaderField(name);
             return v == null || v.isBlank() ? null : v.trim();
         }
@@ -143,13 +156,16 @@ final class HubClient {
     Hop onHub(URI url, long rangeStart, Context ctx) throws HubException {
         Set<URI> seen = new HashSet<>();
         URI u = url;
+        Map<String, String> earlier = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (int i = 0; ; i++) {
             if (!seen.add(u)) throw redirectError(url, "a redirect loop (back to " + u + ")");
             if (i > MAX_REDIRECTS) throw redirectError(url, "more than " + MAX_REDIRECTS + " redirects");
             Hop hop = send(u, rangeStart, ctx);
+            hop.earlier.putAll(earlier);
             if (!hop.isRedirect()) return hop;
             URI next = location(hop, ctx);
             if (!sameOrigin(next, endpoint)) return hop;
+            for (String h : METADATA) if (hop.own(h) != null) earlier.putIfAbsent(h, hop.own(h));
             hop.abort();
             u = next;
         }
@@ -295,9 +311,4 @@ final class HubClient {
         return new HubException(HubException.Kind.PROTOCOL, "cannot download " + ctx.what() + ": " + http + detail);
     }
 
-    /** The header value of {@code name} in a header map, case-insensitively (tests). */
-    static String header(Map<String, List<String>> h, String name) {
-        for (var e : h.entrySet()) if (e.getKey() != null && e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) return e.getValue().get(0);
-        return null;
-    }
 }

@@ -312,6 +312,17 @@ class HubResolverTest {
         assertEquals(Set.of("config.json", "model.safetensors"), tree(dir));
     }
 
+    @Test void smallFilesBehindARelativeResolveCacheRedirect() throws Exception {
+        Map<String, byte[]> files = tinyFlan();
+        files.put("tokenizer_config.json", "{}".getBytes(StandardCharsets.UTF_8));
+        String commit = hub.model("org/tiny").commit("main", files);
+        hub.resolveCache(true);
+        Path dir = resolver().resolveModel("org/tiny", "main");
+        assertEquals(Set.of("config.json", "model.safetensors", "tokenizer_config.json"), tree(dir));
+        assertEquals(Path.of("../../blobs/" + FakeHub.gitBlobSha(files.get("config.json"))), Files.readSymbolicLink(dir.resolve("config.json")));
+        assertTrue(paths("hub").contains("/api/resolve-cache/models/org/tiny/" + commit + "/config.json"), paths("hub").toString());
+    }
+
     // ------------------------------------------------------------------ tokens and errors
 
     @Test void gatedModelExplainsLicenceAndTokenAndTheTokenGoesToTheHubOnly() throws Exception {

@@ -95,6 +95,8 @@ public final class FakeHub implements AutoCloseable {
     private final Map<String, Fault> faults = new ConcurrentHashMap<>();       // file name -> fault
     private final List<Request> log = new CopyOnWriteArrayList<>();
     private Function<HttpExchange, Boolean> override = ex -> false;
+    private volatile String cdnHost = "127.0.0.1";
+    private volatile boolean resolveCache;
 
     public FakeHub() throws IOException {
         hub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -108,7 +110,17 @@ public final class FakeHub implements AutoCloseable {
     }
 
     public String endpoint() { return "http://127.0.0.1:" + hub.getAddress().getPort(); }
-    public String cdnEndpoint() { return "http://127.0.0.1:" + cdn.getAddress().getPort(); }
+    public String cdnEndpoint() { return "http://" + cdnHost + ":" + cdn.getAddress().getPort(); }
+
+    /**
+     * Small files behind a relative redirect, as the hub serves some today: a 307 carrying only
+     * {@code X-Repo-Commit} to {@code /api/resolve-cache/models/{id}/{commit}/{file}}, which serves the
+     * file with its ETag (and no X-Repo-Commit: the client must keep the first answer's).
+     */
+    public void resolveCache(boolean on) { this.resolveCache = on; }
+
+    /** The host name redirects to the CDN use (default 127.0.0.1, the hub's own host with another port). */
+    public void cdnHost(String host) { this.cdnHost = host; }
 
     public Repo model(String id) { return repos.computeIfAbsent("model:" + id, k -> new Repo("model", id)); }
     public Repo dataset(String id) { return repos.computeIfAbsent("dataset:" + id, k -> new Repo("dataset", id)); }
@@ -198,6 +210,22 @@ public final class FakeHub implements AutoCloseable {
     }
 
     private void api(HttpExchange ex, String[] seg) throws IOException {
+        if (seg.length > 4 && seg[1].equals("resolve-cache")) {
+            // api/resolve-cache/{models|datasets}/{id...}/{commit}/{file...}: find the commit segment
+            String type = seg[2].equals("datasets") ? "dataset" : "model";
+            for (int k = 3; k < seg.length - 1; k++) {
+                Repo repo = repos.get(type + ":" + String.join("/", java.util.Arrays.copyOfRange(seg, 3, k)));
+                if (repo != null && repo.commits.containsKey(seg[k])) {
+                    byte[] body = repo.commits.get(seg[k]).get(dec(String.join("/", java.util.Arrays.copyOfRange(seg, k + 1, seg.length))));
+                    if (body == null) break;
+                    ex.getResponseHeaders().add("ETag", "\"" + gitBlobSha(body) + "\"");
+                    ranged(ex, body, "", false);
+                    return;
+                }
+            }
+            error(ex, 404, "EntryNotFound");
+            return;
+        }
         // api/{models|datasets}/{id...}/revision/{rev}
         String type = seg.length > 1 && seg[1].equals("datasets") ? "dataset" : "model";
         int r = -1;
@@ -267,6 +295,13 @@ public final class FakeHub implements AutoCloseable {
             ex.getResponseHeaders().add("X-Linked-Size", Long.toString(body.length));
             ex.getResponseHeaders().add("Location", cdnEndpoint() + "/repos/" + sha + "?file=" + java.net.URLEncoder.encode(file, StandardCharsets.UTF_8));
             ex.sendResponseHeaders(302, -1);
+            ex.close();
+            return;
+        }
+        if (resolveCache) {
+            ex.getResponseHeaders().add("Location", "/api/resolve-cache/" + type + "s/" + id + "/" + commit + "/"
+                + java.net.URLEncoder.encode(file, StandardCharsets.UTF_8).replace("%2F", "/"));
+            ex.sendResponseHeaders(307, -1);
             ex.close();
             return;
         }
