@@ -136,6 +136,31 @@ class HubCliTest {
             hub.requests().toString());
     }
 
+    @Test void demoRunsOnAHubModel() throws Exception {
+        Path data = Path.of("..", "datasets", "dialogues").toAbsolutePath().normalize();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(data), "skipped: the project's data " + data + " is absent");
+        Path demo = Path.of(HubCliTest.class.getResource("/io/peft4j/demo/model/config.json").toURI()).getParent();
+        Map<String, byte[]> files = FakeHub.folder(demo);
+        files.remove("RECIPE.md");
+        hub.model("google/flan-t5-small").commit("main", files);
+        set("HF_HUB_DISABLE_PROGRESS_BARS", "1");
+        Path out = tmp.resolve("out");
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(log, true, StandardCharsets.UTF_8));
+        int rc;
+        try {
+            rc = new CommandLine(new DemoCommand()).execute("--model", "google/flan-t5-small", "--data", data.toString(), "--out", out.toString(),
+                "--train", "8", "--test", "2", "--batch-size", "4", "--max-source", "32", "--max-target", "8");
+        } finally {
+            System.setOut(oldOut);
+        }
+        String text = log.toString(StandardCharsets.UTF_8);
+        assertEquals(0, rc, text);
+        assertTrue(text.contains("base: T5[") && text.contains("identical (2/2)"), text);
+        assertTrue(Files.isRegularFile(out.resolve("adapter-lora-r8/adapter_model.safetensors")));
+    }
+
     @Test void demoModelOptionResolvesHubIdsAndExplainsFailures() {
         PrintStream old = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
