@@ -125,16 +125,23 @@ final class Download {
         Path partial = cache.incomplete(etag);
         Files.createDirectories(partial.getParent());
         long have = Files.isRegularFile(partial) ? Files.size(partial) : 0;
-        if (expected >= 0 && have > expected) { Files.delete(partial); have = 0; }
+        // a partial as long as the file (or longer) was never verified: start over rather than ask for an empty range
+        if (expected >= 0 && have >= expected) { Files.delete(partial); have = 0; }
         HubClient.Hop body;
-        if (first.isRedirect()) {
-            body = client.follow(first, have, ctx);
-        } else if (have > 0) {
-            first.abort();
-            HubClient.Hop again = client.onHub(url, have, ctx);
-            body = again.isRedirect() ? client.follow(again, have, ctx) : again;
-        } else {
-            body = first;
+        try {
+            if (first.isRedirect()) {
+                body = client.follow(first, have, ctx);
+            } else if (have > 0) {
+                first.abort();
+                HubClient.Hop again = client.onHub(url, have, ctx);
+                body = again.isRedirect() ? client.follow(again, have, ctx) : again;
+            } else {
+                body = first;
+            }
+        } catch (HubException e) {
+            // a range the server refuses (416) or any error on resuming: the next attempt starts from zero
+            if (have > 0 && !e.isTransient()) Files.deleteIfExists(partial);
+            throw e;
         }
         long start = 0;
         boolean complete = false;

@@ -464,6 +464,35 @@ class HubResolverTest {
         assertEquals("bytes=" + files.get("model.safetensors").length / 2 + "-", hub.requests().get(hub.requests().size() - 1).range());
     }
 
+    @Test void aStrayPartialFileIsCaughtByTheChecksumOrStartedOver() throws Exception {
+        Map<String, byte[]> files = tinyFlan();
+        hub.model("org/tiny").commit("main", files);
+        byte[] weights = files.get("model.safetensors");
+        Path blobs = Files.createDirectories(cache().resolve("models--org--tiny/blobs"));
+        Path partial = blobs.resolve(FakeHub.sha256Hex(weights) + ".incomplete");
+        // garbage where a partial should be: resumed, then refused by the sha256 check, and removed
+        Files.write(partial, new byte[1000]);
+        HubException ex = assertThrows(HubException.class, () -> resolver().resolveModel("org/tiny", "main"));
+        assertEquals(Kind.INTEGRITY, ex.kind());
+        assertFalse(Files.exists(partial));
+        assertArrayEquals(weights, Files.readAllBytes(resolver().resolveModel("org/tiny", "main").resolve("model.safetensors")));
+        // a "partial" as long as the file is not trusted: downloaded afresh without a Range request
+        Path dir = cache().resolve("models--org--tiny/snapshots");
+        deleteTree(dir);
+        Files.delete(blobs.resolve(FakeHub.sha256Hex(weights)));
+        Files.write(partial, new byte[weights.length]);
+        hub.clearLog();
+        Path again = resolver().resolveModel("org/tiny", "main");
+        assertArrayEquals(weights, Files.readAllBytes(again.resolve("model.safetensors")));
+        assertTrue(hub.requests().stream().allMatch(r -> r.range() == null), hub.requests().toString());
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> w = Files.walk(p)) {
+            for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+
     @Test void aServerThatIgnoresRangeRestartsFromZero() throws Exception {
         Map<String, byte[]> files = tinyFlan();
         hub.model("org/tiny").commit("main", files);
