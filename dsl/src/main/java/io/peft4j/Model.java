@@ -14,6 +14,7 @@ import io.peft4j.peft.LoraModel;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,8 +33,12 @@ import java.util.Objects;
  * answers as the plain base model, an adapter's {@link FineTuned#generate} as that adapter.
  */
 public abstract sealed class Model permits T5, CausalLM {
-    static final List<String> FILES = List.of("config.json", "model.safetensors", "model.safetensors.index.json",
-        "tokenizer.json", "tokenizer_config.json", "spiece.model", "generation_config.json", "chat_template.jinja");
+    /**
+     * The files a hub load fetches where the repository has them ({@link io.peft4j.hf.FileSelection#model()}):
+     * config.json, the weight index with the shards it names (else model.safetensors), the generation
+     * config and the tokenizer files. Pickle weights are never requested.
+     */
+    static final List<String> FILES = io.peft4j.hf.FileSelection.modelCandidates();
 
     private final LanguageModel model;
     private final TextTokenizer tokenizer;
@@ -62,7 +67,7 @@ public abstract sealed class Model permits T5, CausalLM {
 
     static Path resolve(String idOrPath, String revision) {
         try {
-            return new HubResolver().resolve(idOrPath, revision, FILES);
+            return new HubResolver().resolveModel(idOrPath, revision);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve model '" + idOrPath + "' (revision " + revision + "): " + e.getMessage(), e);
         }
@@ -170,7 +175,15 @@ public abstract sealed class Model permits T5, CausalLM {
      * Loads a PEFT-format LoRA adapter folder onto this model under the folder's name (the base is
      * not reloaded; several adapters can sit side by side) and returns a handle that generates with it.
      */
-    public FineTuned withAdapter(String dir) { return withAdapter(Path.of(dir)); }
+    public FineTuned withAdapter(String dirOrHubId) {
+        Path p = Path.of(dirOrHubId);
+        if (Files.isDirectory(p)) return withAdapter(p);
+        try {
+            return withAdapter(new HubResolver().resolveAdapter(dirOrHubId, null));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot resolve adapter '" + dirOrHubId + "': not a folder, and the hub: " + e.getMessage(), e);
+        }
+    }
 
     public FineTuned withAdapter(Path dir) {
         String name = uniqueAdapterName(sanitize(dir.getFileName() == null ? "adapter" : dir.getFileName().toString()));

@@ -64,6 +64,8 @@ public final class KernelServer implements AutoCloseable {
         // generation, ROUGE scoring and comparisons show one live display each once they run > 0.5 s
         io.peft4j.progress.Progress.addListener(new io.peft4j.kernel.display.TaskProgressDisplay(
                 Display.sink(), System::nanoTime, io.peft4j.kernel.display.ProgressDisplay.DEFAULT_MIN_INTERVAL_NANOS));
+        // every hub download (T5.load("org/name"), ...) shows one live display per load instead of a terminal bar
+        io.peft4j.Peft.onDownload(new io.peft4j.kernel.display.DownloadDisplay(Display::sink, System::nanoTime, io.peft4j.kernel.display.DownloadDisplay.DEFAULT_MIN_INTERVAL_NANOS));
         GuardedConnection connection = new GuardedConnection(props);
         kernel.becomeHandlerForConnection(connection);
         connection.connect();

@@ -440,6 +440,25 @@ class KernelProtocolTest {
         return sb.toString();
     }
 
+    @Test @Order(9) void hubDownloadsReachTheKernelsLiveDisplay() throws Exception {
+        // the kernel registered its DownloadDisplay with Peft.onDownload: hub downloads report to it, not to a terminal bar
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        KernelClient.Msg r = exec("""
+            var ls = io.peft4j.hf.DownloadListeners.registered();
+            var l = ls.get(0);
+            l.onFileStart(new io.peft4j.hf.DownloadListener.Event("org/m", "main", "model.safetensors", 0, 2000000, 0, 0));
+            l.onFileEnd(new io.peft4j.hf.DownloadListener.Event("org/m", "main", "model.safetensors", 2000000, 2000000, 0, 500000000L), "done");
+            l.onEnd("org/m", "done");
+            ls.size() + " " + l.getClass().getSimpleName()
+            """, io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        assertEquals("1 DownloadDisplay", first(io, "execute_result").map("data").get("text/plain"));
+        List<KernelClient.Msg> shown = ofType(io, "display_data"), updates = ofType(io, "update_display_data");
+        assertEquals(1, shown.size(), io.toString());
+        String last = (String) updates.get(updates.size() - 1).map("data").get("text/plain");
+        assertTrue(last.startsWith("downloading org/m: done") && last.contains("model.safetensors  2.0 MB in 0.5 s"), last);
+    }
+
     @Test @Order(99) void shutdownEndsTheProcess() throws Exception {
         String id = client.send(client.control, "shutdown_request", Map.of("restart", false));
         KernelClient.Msg r = client.reply(client.control, id, T);
