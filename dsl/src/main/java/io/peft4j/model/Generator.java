@@ -1,28 +1,44 @@
 package io.peft4j.model;
 
-import io.peft4j.ops.Buf;
 import io.peft4j.ops.NativeMemory;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.*;
+import java.util.SplittableRandom;
 
 /**
  * Greedy and beam-search decoding for every family, with transformers' conventions: each output row
  * is the session's prefix (the decoder start token, or a causal model's prompt) followed by the new
  * tokens; a greedy row that has emitted EOS is padded with pad; decoding stops when every row has
  * finished or after max_new_tokens. Beam search follows transformers 5.x's {@code _beam_search}
- * (see {@link #beam}; one returned sequence per input). A row ends on any eos id of the config
- * ({@link GenerationConfig#isEos}). The model side (prompt, KV caches, positions) lives in its
- * {@link DecodingSession}.
+ * (see {@link #beam}; one returned sequence per input). The model side (prompt, KV caches,
+ * positions) lives in its {@link DecodingSession}.
  */
 public final class Generator {
     private Generator() {}
 
+    /** Called with each new token of each row as it is chosen (streaming). */
+    @FunctionalInterface
+    public interface TokenListener { void onToken(int row, int token); }
+
+    /** Ends a row early, e.g. on a stop string: called after each new token with the row's new tokens so far. */
+    @FunctionalInterface
+    public interface StopCondition { boolean stop(int row, int[] generated, int length); }
+
     /** Decodes with {@code g}; returns one sequence per input row (rows padded to equal length with pad). */
     public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
-        return g.numBeams() == 1 ? greedy(m, ids, mask, g) : beam(m, ids, mask, g);
+        return generate(m, ids, mask, g, null, null);
+    }
+
+    /**
+     * As {@link #generate(LanguageModel, int[][], int[][], GenerationConfig)}, streaming tokens to
+     * {@code listener} and ending rows where {@code stop} says so (both may be null; beam search
+     * streams nothing: its tokens are known only at the end). An interrupt of the calling thread
+     * stops decoding between two steps with a {@link java.util.concurrent.CancellationException}.
+     */
+    public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g,
+                                   TokenListener listener, StopCondition stop) {
+        return g.numBeams() == 1 ? search(m, ids, mask, g, listener, stop) : beam(m, ids, mask, g);
     }
 
     public static int[][] greedy(LanguageModel m, int[][] ids, int[][] mask, int maxNewTokens) {
@@ -30,32 +46,58 @@ public final class Generator {
     }
 
     public static int[][] greedy(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
+        return search(m, ids, mask, g.withSampling(null), null, null);
+    }
+
+    static void checkInterrupt() {
+        if (Thread.currentThread().isInterrupted()) throw new java.util.concurrent.CancellationException("generation interrupted");
+    }
+
+    /** Greedy search or sampling (one row per input); processors see each row's whole sequence (prefix + new tokens). */
+    private static int[][] search(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g, TokenListener listener, StopCondition stop) {
         int b = ids.length;
         DecodingSession s = m.startDecoding(ids, mask, 1, g.maxNewTokens());
         int[][] prefix = s.prefix();
-        List<int[]> steps = new ArrayList<>();
+        int p = prefix[0].length;
+        int[][] seq = new int[b][p + g.maxNewTokens()];
+        for (int i = 0; i < b; i++) System.arraycopy(prefix[i], 0, seq[i], 0, p);
+        SplittableRandom rnd = g.sampling() == null ? null : new SplittableRandom(g.sampling().seed());
         boolean[] done = new boolean[b];
+        int steps = 0;
         double[][] logits = s.first();
         for (int step = 0; step < g.maxNewTokens(); step++) {
+            checkInterrupt();
             if (step > 0) {
                 NativeMemory.collectOccasionally();
-                logits = s.next(steps.get(step - 1));
+                int[] last = new int[b];
+                for (int i = 0; i < b; i++) last[i] = seq[i][p + step - 1];
+                logits = s.next(last);
             }
-            int[] next = new int[b];
             boolean all = true;
             for (int i = 0; i < b; i++) {
-                if (done[i]) { next[i] = g.padTokenId(); continue; }
-                next[i] = argmax(logits[i]);
-                if (g.isEos(next[i])) done[i] = true;
+                int next;
+                if (done[i]) next = g.padTokenId();
+                else {
+                    double[] row = logits[i];
+                    LogitsProcessors.repetitionPenalty(row, seq[i], p + step, g.repetitionPenalty());
+                    LogitsProcessors.noRepeatNgram(row, seq[i], p + step, g.noRepeatNgramSize());
+                    if (rnd == null) next = argmax(row);
+                    else {
+                        LogitsProcessors.warp(row, g.sampling());
+                        next = LogitsProcessors.sample(row, rnd);
+                    }
+                    if (listener != null) listener.onToken(i, next);
+                    if (g.isEos(next)) done[i] = true;
+                }
+                seq[i][p + step] = next;
+                if (!done[i] && stop != null && stop.stop(i, Arrays.copyOfRange(seq[i], p, p + step + 1), step + 1)) done[i] = true;
                 all &= done[i];
             }
-            steps.add(next);
+            steps = step + 1;
             if (all) break;
         }
-        int p = prefix[0].length;
-        int[][] out = new int[b][p + steps.size()];
-        for (int i = 0; i < b; i++) System.arraycopy(prefix[i], 0, out[i], 0, p);
-        for (int t = 0; t < steps.size(); t++) for (int i = 0; i < b; i++) out[i][p + t] = steps.get(t)[i];
+        int[][] out = new int[b][];
+        for (int i = 0; i < b; i++) out[i] = Arrays.copyOf(seq[i], p + steps);
         return out;
     }
 
@@ -108,12 +150,13 @@ public final class Generator {
         int curLen = p;
         double[][] logits = sess.first();
         while (true) {
+            checkInterrupt();
             boolean allHit = true;
             int[] src = new int[n], tok = new int[n];
             int[][] nextRun = new int[n][];
             double[] nextScore = new double[n];
             for (int bi = 0; bi < b; bi++) {
-                Cand[] top = topContinuations(logits, runScore, bi, k, keep);
+                Cand[] top = topContinuations(logits, runScore, run, curLen, g, bi, k, keep);
                 boolean[] hit = new boolean[top.length];
                 for (int c = 0; c < top.length; c++) {
                     hit[c] = g.isEos(top[c].token()) || curLen + 1 >= maxLen;
@@ -174,7 +217,8 @@ public final class Generator {
             NativeMemory.collectOccasionally();
             logits = sess.next(tok);
         }
-        int fill = g.padTokenId() != 0 ? g.padTokenId() : g.eosTokenId() >= 0 ? g.eosTokenId() : -1;
+        // transformers 5 fills finished beams with `pad_token_id or eos_token_id[0]`: eos where pad is 0 (T5)
+        int fill = g.padTokenId() != 0 || g.eosTokenIds().isEmpty() ? g.padTokenId() : g.eosTokenId();
         int width = p;
         int[][] best = new int[b][];
         for (int bi = 0; bi < b; bi++) {
@@ -196,7 +240,8 @@ public final class Generator {
     }
 
     /** The {@code want} best (beam, token) continuations of input {@code bi}, best first (log-softmax plus beam score). */
-    private static Cand[] topContinuations(double[][] logits, double[] beamScore, int bi, int k, int want) {
+    private static Cand[] topContinuations(double[][] logits, double[] beamScore, int[][] run, int curLen, GenerationConfig g,
+                                           int bi, int k, int want) {
         int v = logits[0].length;
         double[] topS = new double[want];
         int[] topI = new int[want];
@@ -205,6 +250,8 @@ public final class Generator {
         for (int j = 0; j < k; j++) {
             double[] row = logits[bi * k + j].clone();
             logSoftmaxInPlace(row);
+            LogitsProcessors.repetitionPenalty(row, run[bi * k + j], curLen, g.repetitionPenalty());
+            LogitsProcessors.noRepeatNgram(row, run[bi * k + j], curLen, g.noRepeatNgramSize());
             for (int t = 0; t < v; t++) {
                 double sc = row[t] + beamScore[bi * k + j];
                 if (sc > topS[want - 1]) {

@@ -80,8 +80,8 @@ class LlamaVariantsTest {
         assertEquals("bfloat16", l3.torchDtype());
         GenerationConfig g = GenerationConfig.forModel(dir("llama3_tied_bf16"), ModelFamilies.load(dir("llama3_tied_bf16")));
         assertEquals(2, g.eosTokenId());
-        assertEquals(1, g.extraEosTokenIds().size(), "two eos ids in generation_config.json");
-        assertTrue(g.isEos(g.extraEosTokenIds().get(0)));
+        assertEquals(2, g.eosTokenIds().size(), "two eos ids in generation_config.json");
+        assertTrue(g.isEos(g.eosTokenIds().get(1)));
         assertEquals("linear", ((LlamaModel) ModelFamilies.load(dir("llama_sharded"))).config().rope().type());
     }
 
