@@ -69,7 +69,8 @@ class LlamaBadInputTest {
         "rms_norm_eps=0|rms_norm_eps must be > 0",
         "vocab_size=-5|vocab_size must be positive, got -5",
         "eos_token_id=500|eos_token_id 500 is outside the vocabulary [0, 96)",
-        "hidden_size=big|hidden_size must be an integer"})
+        "hidden_size=big|hidden_size must be an integer",
+        "head_dim=1073741824|num_attention_heads x head_dim = 4 x 1073741824 exceeds"})
     void invalidConfigsNameTheFieldAndValue(String change, String expected) {
         ObjectNode n = LlamaGradientCheckTest.tinyJson("llama");
         n.put("vocab_size", 96);
@@ -130,6 +131,24 @@ class LlamaBadInputTest {
             Files.copy(src.resolve(f), s.resolve(f));
         e = assertThrows(FileFormatException.class, () -> ModelFamilies.load(s));
         assertTrue(e.getMessage().contains("model-00003-of-00003.safetensors") && e.getMessage().contains("missing"), e.getMessage());
+    }
+
+    @Test
+    void hugeDimensionsAreRefusedBeforeAllocating(@TempDir Path tmp) throws Exception {
+        for (String[] kv : new String[][]{{"hidden_size", "1048576"}, {"intermediate_size", "2000000000"}, {"vocab_size", "2147483647"}}) {
+            Path d = copyModel(variant("llama_one_kv"), tmp.resolve(kv[0]));
+            ObjectNode c = (ObjectNode) JSON.readTree(d.resolve("config.json").toFile());
+            c.put(kv[0], Integer.parseInt(kv[1]));
+            Files.writeString(d.resolve("config.json"), c.toString());
+            FileFormatException e = assertThrows(FileFormatException.class, () -> ModelFamilies.load(d));
+            assertTrue(e.getMessage().contains("do not belong together") || e.getMessage().contains("2^63"), e.getMessage());
+        }
+        Path d = copyModel(variant("llama_one_kv"), tmp.resolve("layers"));
+        ObjectNode c = (ObjectNode) JSON.readTree(d.resolve("config.json").toFile());
+        c.put("num_hidden_layers", 2_000_000_000);
+        Files.writeString(d.resolve("config.json"), c.toString());
+        var e = assertThrows(IllegalArgumentException.class, () -> ModelFamilies.load(d));
+        assertTrue(e.getMessage().contains("num_hidden_layers must be in [1, 65536], got 2000000000"), e.getMessage());
     }
 
     @Test
