@@ -83,10 +83,8 @@ public final class LoraAdapter {
         return n;
     }
 
-    /** scaling * B A, [out, in], float32. */
-    public INDArray deltaWeight() {
-        return b.value().castTo(DataType.FLOAT).mmul(a.value().castTo(DataType.FLOAT)).muli(scaling);
-    }
+    /** scaling * B A, [out, in], in A and B's type (float32 for models in float32). */
+    public INDArray deltaWeight() { return b.value().mmul(a.value()).muli(scaling); }
 
     // ---------------------------------------------------------------- the low-rank product (for the variants)
 

@@ -217,11 +217,11 @@ public final class LoraLinear implements PeftLayer {
         for (String n : order) {
             if (!names.contains(n)) continue;
             LoraAdapter a = adapters.get(n);
-            if (a.variant() instanceof Dora) {
-                // a DoRA merge scales the rows of W: adapters merged after it must come out first
-                for (String later : laterThan(n)) if (!names.contains(later))
-                    throw new IllegalStateException(module + ": DoRA adapter '" + n + "' was merged before '" + later + "'; unmerge '" + later + "' first (or everything)");
-            }
+            // a DoRA merge scales the rows of W, so what was merged before it can only come out after it
+            for (String later : laterThan(n))
+                if (!names.contains(later) && (a.variant() instanceof Dora || adapters.get(later).variant() instanceof Dora))
+                    throw new IllegalStateException(module + ": adapter '" + n + "' was merged before '" + later + "' and one of them is DoRA, "
+                        + "whose merge rescales the rows of the weight; unmerge '" + later + "' too (or everything)");
             a.variant().unmerge(a, weightOutIn());
             merged.remove(n);
         }
