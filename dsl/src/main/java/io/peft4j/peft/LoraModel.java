@@ -79,19 +79,34 @@ public final class LoraModel<M extends LanguageModel> {
                 + "that the others see too (PEFT warns the same): convert it to a plain LoRA adapter (AdapterIO.saveConverted) "
                 + "to use it beside others", name, configs.keySet());
         for (String m : modules) {
-            ProjectionSlot slot = slots.get(m);
-            LoraLinear layer = layers.get(m);
-            if (layer == null) {
-                Projection p = slot.get();
-                if (p instanceof PeftLayer)
-                    throw new IllegalStateException(m + " already holds another PEFT layer (" + p.getClass().getSimpleName() + ")");
-                layer = new LoraLinear(m, p);
-                slot.set(layer);
-                layers.put(m, layer);
+            Projection p = slots.get(m).get();
+            if (!(p instanceof LoraLinear) && p instanceof PeftLayer)
+                throw new IllegalStateException(m + " already holds another PEFT layer (" + p.getClass().getSimpleName() + ")");
+            long most = Math.min(p.inFeatures(), p.outFeatures());
+            if (config.init().changesBaseWeight() && config.rankFor(m) > most)      // before any base weight becomes a residual
+                throw new IllegalArgumentException(m + ": r = " + config.rankFor(m) + " is too large for init_lora_weights " + config.init().peftValue()
+                    + " on its [" + p.outFeatures() + ", " + p.inFeatures() + "] weight: allowed r <= " + most);
+        }
+        List<String> wrapped = new ArrayList<>(), added = new ArrayList<>();
+        try {
+            for (String m : modules) {
+                ProjectionSlot slot = slots.get(m);
+                LoraLinear layer = layers.get(m);
+                if (layer == null) {
+                    layer = new LoraLinear(m, slot.get());
+                    slot.set(layer);
+                    layers.put(m, layer);
+                    wrapped.add(m);
+                }
+                SplittableRandom rng = new SplittableRandom(seed ^ (m.hashCode() * 0x9E3779B97F4A7C15L));
+                LoraAdapter a = layer.addAdapter(name, config.rankFor(m), config.scalingFor(m), config.dropout(), config.init(), config.variant(), rng);
+                added.add(m);
+                for (Parameter q : a.parameters()) q.setTrainable(false);
             }
-            SplittableRandom rng = new SplittableRandom(seed ^ (m.hashCode() * 0x9E3779B97F4A7C15L));
-            LoraAdapter a = layer.addAdapter(name, config.rankFor(m), config.scalingFor(m), config.dropout(), config.init(), config.variant(), rng);
-            for (Parameter p : a.parameters()) p.setTrainable(false);
+        } catch (RuntimeException e) {                      // leave the model as it was (residuals already made stay, as in PEFT)
+            for (String m : added) layers.get(m).deleteAdapter(name);
+            for (String m : wrapped) { slots.get(m).set(layers.get(m).base()); layers.remove(m); }
+            throw e;
         }
         configs.put(name, config);
         targeted.put(name, List.copyOf(modules));
