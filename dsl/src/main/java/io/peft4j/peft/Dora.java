@@ -2,11 +2,14 @@ package io.peft4j.peft;
 
 import io.peft4j.model.Parameter;
 import io.peft4j.ops.Buf;
+import io.peft4j.ops.Fast;
 import io.peft4j.ops.Gemm;
+import io.peft4j.ops.Par;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -63,13 +66,22 @@ public final class Dora implements LoraVariant {
     }
 
     private static INDArray norms(INDArray m) {
-        double[] v = m.dup('c').data().asDouble();
         int rows = (int) m.size(0), cols = (int) m.size(1);
         double[] n = new double[rows];
-        for (int i = 0; i < rows; i++) {
-            double s = 0;
-            for (int j = 0, o = i * cols; j < cols; j++) s += v[o + j] * v[o + j];
-            n[i] = Math.sqrt(s);
+        if (Fast.plain(m)) {
+            FloatBuffer v = Fast.fb(m);
+            for (int i = 0; i < rows; i++) {
+                double s = 0;
+                for (int j = 0, o = i * cols; j < cols; j++) { double x = v.get(o + j); s += x * x; }
+                n[i] = Math.sqrt(s);
+            }
+        } else {
+            double[] v = m.dup('c').data().asDouble();
+            for (int i = 0; i < rows; i++) {
+                double s = 0;
+                for (int j = 0, o = i * cols; j < cols; j++) s += v[o + j] * v[o + j];
+                n[i] = Math.sqrt(s);
+            }
         }
         return Nd4j.createFromArray(n).castTo(m.dataType());
     }
@@ -100,20 +112,54 @@ public final class Dora implements LoraVariant {
         INDArray lo = low.get(dt, rows, out);                                           // L = s u B^T
         Gemm.mm(u, a.b().value(), lo, false, true, a.scaling(), 0.0);
         INDArray gm1 = g.sub(1.0);
-        y.addi(baseOut.mulRowVector(gm1)).addi(lo.mulRowVector(g));                     // y += (g-1) base + g L
+        boolean fast = Fast.plain(y, baseOut, lo, g);
+        if (fast) {                                                                     // y += (g-1) base + g L, one pass
+            FloatBuffer yb = Fast.fb(y), bb = Fast.fb(baseOut), lb = Fast.fb(lo);
+            float[] gv = g.toFloatVector();
+            int cols = (int) out;
+            Par.forRange((int) rows, Math.max(1, Fast.GRAIN / cols), (from, to) -> {
+                for (int i = from; i < to; i++)
+                    for (int j = 0, o = i * cols; j < cols; j++)
+                        yb.put(o + j, yb.get(o + j) + (gv[j] - 1f) * bb.get(o + j) + gv[j] * lb.get(o + j));
+            });
+        } else y.addi(baseOut.mulRowVector(gm1)).addi(lo.mulRowVector(g));
         if (!training) return null;
         return (dy, dxd, beta) -> {
-            if (magnitude.trainable()) {                                                // dm += sum_rows dy (base + L) / n
-                INDArray c = baseOut.add(lo).muli(dy);
-                magnitude.grad().addi(c.sum(0).divi(n).castTo(magnitude.grad().dataType()));
-            }
             INDArray t = scaled.get(dt, rows, out);
-            t.assign(dy).muliRowVector(g);                                              // dy * g: what the low-rank pair sees
+            boolean fused = fast && Fast.plain(dy, t);
+            if (magnitude.trainable()) {                                                // dm += sum_rows dy (base + L) / n
+                if (fused) magnitude.grad().addi(Nd4j.createFromArray(magnitudeGradient(dy, baseOut, lo, n)).castTo(magnitude.grad().dataType()));
+                else magnitude.grad().addi(baseOut.add(lo).muli(dy).sum(0).divi(n).castTo(magnitude.grad().dataType()));
+            }
+            if (fused) scaleColumns(dy, g, 0f, t); else t.assign(dy).muliRowVector(g);  // dy * g: what the low-rank pair sees
             INDArray du = a.backLowRank(t, u, xd);
             Gemm.mm(du, a.a().value(), dxd, false, false, 1.0, beta);                  // dxd (+)= du A
-            t.assign(dy).muliRowVector(gm1);                                            // dy * (g - 1): the base path
+            if (fused) scaleColumns(dy, g, -1f, t); else t.assign(dy).muliRowVector(gm1);   // dy * (g - 1): the base path
             Gemm.mm(t, w, dxd, false, false, 1.0, 1.0);                                 // dxd += (dy (g-1)) W
         };
+    }
+
+    /** t = dy * (g + shift), column j scaled by g[j] + shift (float32 arrays). */
+    private static void scaleColumns(INDArray dy, INDArray g, float shift, INDArray t) {
+        FloatBuffer d = Fast.fb(dy), o = Fast.fb(t);
+        float[] gv = g.toFloatVector();
+        int cols = gv.length, rows = (int) dy.size(0);
+        Par.forRange(rows, Math.max(1, Fast.GRAIN / cols), (from, to) -> {
+            for (int i = from; i < to; i++)
+                for (int j = 0, k = i * cols; j < cols; j++) o.put(k + j, d.get(k + j) * (gv[j] + shift));
+        });
+    }
+
+    /** sum over rows of dy * (base + L), divided by n, per column (float32 arrays, accumulated in double). */
+    private static double[] magnitudeGradient(INDArray dy, INDArray base, INDArray lo, INDArray n) {
+        FloatBuffer d = Fast.fb(dy), b = Fast.fb(base), l = Fast.fb(lo);
+        int rows = (int) dy.size(0), cols = (int) dy.size(1);
+        double[] acc = new double[cols];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0, k = i * cols; j < cols; j++) acc[j] += (double) d.get(k + j) * (b.get(k + j) + l.get(k + j));
+        float[] nv = n.toFloatVector();
+        for (int j = 0; j < cols; j++) acc[j] /= nv[j];
+        return acc;
     }
 
     @Override

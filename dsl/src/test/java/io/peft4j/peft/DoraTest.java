@@ -117,6 +117,21 @@ class DoraTest {
         }
     }
 
+    @ParameterizedTest(name = "dropout {0}")
+    @ValueSource(doubles = {0.0, 0.3})
+    void fusedFloatPathAgreesWithTheGenericPath(double dropout) {
+        // float32 arrays take the fused Java loops, float64 ones ND4J's operations: same numbers up to float rounding
+        LoraLinear f = doraLayer(biasedLinear(DataType.FLOAT, 12, 10), dropout), d = doraLayer(biasedLinear(DataType.DOUBLE, 12, 10), dropout);
+        INDArray x = rand(DataType.DOUBLE, 7, 6, 10), g = rand(DataType.DOUBLE, 8, 6, 12);
+        INDArray yf = f.forward(x.castTo(DataType.FLOAT), ForwardContext.training(3, 1)).dup(), yd = d.forward(x, ForwardContext.training(3, 1)).dup();
+        INDArray dxf = f.backward(g.castTo(DataType.FLOAT)).dup(), dxd = d.backward(g).dup();
+        assertEquals(0, yf.castTo(DataType.DOUBLE).sub(yd).amaxNumber().doubleValue(), 1e-5);
+        assertEquals(0, dxf.castTo(DataType.DOUBLE).sub(dxd).amaxNumber().doubleValue(), 1e-5);
+        List<Parameter> pf = f.adapterParameters(), pd = d.adapterParameters();
+        for (int i = 0; i < pf.size(); i++)
+            assertEquals(0, pf.get(i).grad().castTo(DataType.DOUBLE).sub(pd.get(i).grad()).amaxNumber().doubleValue(), 1e-4, pf.get(i).name());
+    }
+
     @Test
     void mergeMatchesTheUnmergedLayerAndUnmergeRestoresWLastMergedFirst() {
         Linear base = biasedLinear(DataType.FLOAT, 16, 12);
