@@ -67,21 +67,25 @@ class PythonInteropTest {
 
     private static INDArray[] compare(String what, T5Model m, JsonNode batches, JsonNode ref) {
         INDArray[] out = new INDArray[batches.size()];
+        double worstLogit = 0, worstLoss = 0;
         for (int b = 0; b < batches.size(); b++) {
             Batch batch = Fixtures.batch(batches.get(b));
             double loss = m.forwardLoss(batch, ForwardContext.inference());
             out[b] = m.lastLogits();
             JsonNode r = ref.get(b);
             assertEquals(r.get("loss").asDouble(), loss, 2e-5, what + " batch " + b + " loss");
+            worstLoss = Math.max(worstLoss, Math.abs(r.get("loss").asDouble() - loss));
             double[] v = out[b].dup('c').data().asDouble();
             JsonNode f = r.get("logits").get("first16");
             for (int i = 0; i < f.size(); i++) assertEquals(f.get(i).asDouble(), v[i], 2e-4, what + " batch " + b + " logits[" + i + "]");
+            for (int i = 0; i < f.size(); i++) worstLogit = Math.max(worstLogit, Math.abs(f.get(i).asDouble() - v[i]));
             double sum = 0, abs = 0;
             for (double x : v) { sum += x; abs += Math.abs(x); }
             double absRef = r.get("logits").get("abs_sum").asDouble();
             assertEquals(absRef, abs, 1e-5 * absRef, what + " abs_sum");
             assertEquals(r.get("logits").get("sum").asDouble(), sum, 1e-5 * absRef, what + " sum");
         }
+        System.out.printf(java.util.Locale.ROOT, "PARITY interop (peft4j-saved, PEFT-loaded) %-40s first16 %.3g, loss %.3g%n", what, worstLogit, worstLoss);
         return out;
     }
 }
