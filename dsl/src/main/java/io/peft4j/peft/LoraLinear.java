@@ -1,9 +1,7 @@
 package io.peft4j.peft;
 
-import io.peft4j.ops.Buf;
 import io.peft4j.ops.Fast;
 import io.peft4j.model.ForwardContext;
-import io.peft4j.ops.Gemm;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.Projection;
 import org.nd4j.linalg.api.buffer.DataType;

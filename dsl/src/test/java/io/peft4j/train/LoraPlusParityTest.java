@@ -8,11 +8,13 @@ import io.peft4j.peft.AdapterIO;
 import io.peft4j.peft.LoraModel;
 import io.peft4j.peft.ParityFixtures;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -110,6 +112,31 @@ class LoraPlusParityTest {
         assertEquals(1.0 * (1 - 0.04 * 0.5) - 0.04, y.value().getDouble(0), 1e-6);
         assertThrows(IllegalArgumentException.class, () -> AdamW.withGroups(List.of(new AdamW.Group("a", List.of(x), 1, 0), new AdamW.Group("b", List.of(x), 1, 0)),
             AdamW.Options.torchDefaults()), "a parameter in two groups");
+    }
+
+    @Test
+    void loraPlusRunsResumeBitIdenticallyAndOnlyWithTheSameRatio(@TempDir Path tmp) {
+        List<Batch> train = TinyModel.copyTask(6, 3, 5, 12, 1);
+        TrainingConfig.Builder cfg = TrainingConfig.builder().epochs(2).lr(0.05).schedule(Schedule.LINEAR).seed(3)
+            .evalEveryEpoch(false).checkpointEvery(2).loraPlusLrRatio(4);
+        TinyModel a = new TinyModel(12, 8, 16, 0.2, 5);
+        TrainingResult ra = new Trainer(a, cfg.checkpointDir(tmp.resolve("a")).build()).train(train, List.of());
+        TinyModel b = new TinyModel(12, 8, 16, 0.2, 5);
+        Trainer tb = new Trainer(b, cfg.checkpointDir(tmp.resolve("b")).build());
+        tb.addListener(new TrainingListener() {
+            @Override public void onStep(StepEvent e) { if (e.step() == 3) Thread.currentThread().interrupt(); }
+        });
+        assertEquals(TrainingResult.Outcome.INTERRUPTED, tb.train(train, List.of()).outcome());
+        assertEquals("groupB", tb.optimizer().groups().get(2).name());
+        assertTrue(tb.optimizer().groups().get(3).params().stream().anyMatch(q -> q.name().equals("lm_head.bias")), "a bias goes to groupB_no_decay");
+        CheckpointException wrong = assertThrows(CheckpointException.class, () ->
+            new Trainer(new TinyModel(12, 8, 16, 0.2, 9), cfg.loraPlusLrRatio(0).checkpointDir(tmp.resolve("b")).build()).resume(tmp.resolve("b"), train, List.of()));
+        assertTrue(wrong.getMessage().contains("loraPlusLrRatio"), wrong.getMessage());
+        TinyModel c = new TinyModel(12, 8, 16, 0.2, 9);
+        TrainingResult rc = new Trainer(c, cfg.loraPlusLrRatio(4).checkpointDir(tmp.resolve("b")).build()).resume(tmp.resolve("b"), train, List.of());
+        assertEquals(ra.stepLosses(), rc.stepLosses());
+        for (int i = 0; i < a.parameters().size(); i++)
+            assertArrayEquals(a.parameters().get(i).value().data().asFloat(), c.parameters().get(i).value().data().asFloat(), a.parameters().get(i).name());
     }
 
     private static Parameter p(String name, long... shape) { return new Parameter(name, Nd4j.zeros(shape), true); }
