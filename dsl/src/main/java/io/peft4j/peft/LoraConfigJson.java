@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * {@link LoraConfig} to and from PEFT 0.21's {@code adapter_config.json} for {@code peft_type
  * "LORA"}. Writing produces PEFT 0.21's full key set (keys sorted, as PEFT writes them); reading
  * accepts PEFT's files: keys peft4j does not know are tolerated (reported in
- * {@link Parsed#unknownKeys()}), keys for features peft4j lacks (DoRA, LoftQ, ...) must hold their
+ * {@link Parsed#unknownKeys()}), keys for features peft4j lacks (LoftQ, aLoRA, ...) must hold their
  * "off" value or reading fails naming the key.
  */
 public final class LoraConfigJson {
@@ -36,11 +36,11 @@ public final class LoraConfigJson {
     static final Set<String> MUST_BE_OFF = Set.of("alora_invocation_tokens", "arrow_config", "corda_config",
         "ensure_weight_tying", "eva_config", "exclude_modules", "fan_in_fan_out", "kasa_config", "layer_replication",
         "loftq_config", "lora_bias", "lora_ga_config", "megatron_config", "monteclora_config", "target_parameters",
-        "trainable_token_indices", "use_bdlora", "use_dora", "use_qalora", "velora_config");
+        "trainable_token_indices", "use_bdlora", "use_qalora", "velora_config");
 
     /** Keys read into {@link LoraConfig}. */
     static final Set<String> READ = Set.of("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "use_rslora",
-        "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "modules_to_save");
+        "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "modules_to_save", "use_dora");
 
     /** PEFT's {@code task_type} for adapters of {@code model}: SEQ_2_SEQ_LM (T5) or CAUSAL_LM (decoder-only). */
     public static String taskType(io.peft4j.model.LanguageModel model) { return model.encoderDecoder() ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"; }
@@ -64,7 +64,7 @@ public final class LoraConfigJson {
         m.put("ensure_weight_tying", f.booleanNode(false));
         m.put("fan_in_fan_out", f.booleanNode(false));
         m.put("lora_bias", f.booleanNode(false));
-        m.put("use_dora", f.booleanNode(false));
+        m.put("use_dora", f.booleanNode(c.useDora()));
         m.put("use_qalora", f.booleanNode(false));
         m.put("loftq_config", f.objectNode());
         m.put("megatron_core", f.textNode("megatron.core"));
@@ -79,11 +79,8 @@ public final class LoraConfigJson {
         m.put("lora_dropout", f.numberNode(c.dropout()));
         m.put("bias", f.textNode(c.bias()));
         m.put("use_rslora", f.booleanNode(c.useRslora()));
-        m.put("init_lora_weights", switch (c.init()) {
-            case KAIMING -> f.booleanNode(true);
-            case RANDOM -> f.booleanNode(false);
-            case GAUSSIAN -> f.textNode("gaussian");
-        });
+        String init = c.init().peftValue();
+        m.put("init_lora_weights", init.equals("true") || init.equals("false") ? f.booleanNode(Boolean.parseBoolean(init)) : f.textNode(init));
         if (peftTargets instanceof Targets.Regex r) m.put("target_modules", f.textNode(r.pattern()));
         else m.put("target_modules", strings(peftTargets.patterns()));
         if (c.layersToTransform().isEmpty()) m.put("layers_to_transform", f.nullNode());
@@ -178,7 +175,10 @@ public final class LoraConfigJson {
             String bias = b == null || b.isNull() ? "none" : b.asText();
             JsonNode rs = n.get("use_rslora");
             if (rs != null && !rs.isNull() && !rs.isBoolean()) throw new FileFormatException(file, "use_rslora must be true or false, got " + rs);
-            LoraConfig c = new LoraConfig(r, alpha, dropout, targets, init, rs != null && rs.asBoolean(), layers, pattern, rp, ap, bias, save);
+            JsonNode dora = n.get("use_dora");
+            if (dora != null && !dora.isNull() && !dora.isBoolean()) throw new FileFormatException(file, "use_dora must be true or false, got " + dora);
+            LoraConfig c = new LoraConfig(r, alpha, dropout, targets, init, rs != null && rs.asBoolean(), layers, pattern, rp, ap, bias, save,
+                dora != null && dora.asBoolean());
             JsonNode base = n.get("base_model_name_or_path");
             return new Parsed(c, base == null || base.isNull() ? null : base.asText(), unknown);
         } catch (IllegalArgumentException e) {
