@@ -68,131 +68,159 @@ public final class Generator {
         return best;
     }
 
-    private static void logSoftmaxInPlace(double[] v) {
+    /** The log-softmax of a row in float32, as PyTorch's {@code log_softmax} of float32 logits gives it. */
+    private static float[] logSoftmax(double[] v) {
         double max = Double.NEGATIVE_INFINITY;
-        for (double x : v) max = Math.max(max, x);
+        for (double x : v) max = Math.max(max, (float) x);
         double sum = 0;
-        for (double x : v) sum += Math.exp(x - max);
+        for (double x : v) sum += Math.exp((float) x - max);
         double lse = max + Math.log(sum);
-        for (int i = 0; i < v.length; i++) v[i] -= lse;
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = (float) ((float) v[i] - lse);
+        return out;
     }
 
-    /** Finished hypotheses of one input row (transformers' BeamHypotheses). */
-    private static final class Hyps {
-        final int k; final double lp; final boolean early;
-        final int offset;   // prefix tokens not counted in the length penalty (prefix length - 1)
-        final List<double[]> scores = new ArrayList<>();  // {score}
-        final List<int[]> seqs = new ArrayList<>();
-        double worst = 1e9;
-
-        Hyps(int k, double lp, boolean early, int offset) { this.k = k; this.lp = lp; this.early = early; this.offset = offset; }
-
-        void add(int[] seq, double sumLogprobs) {
-            double score = sumLogprobs / Math.pow(seq.length - offset, lp);
-            if (seqs.size() < k || score > worst) {
-                seqs.add(seq); scores.add(new double[]{score});
-                if (seqs.size() > k) {
-                    int wi = 0;
-                    for (int i = 1; i < scores.size(); i++) if (scores.get(i)[0] < scores.get(wi)[0]) wi = i;
-                    seqs.remove(wi); scores.remove(wi);
-                    worst = Double.POSITIVE_INFINITY;
-                    for (double[] s : scores) worst = Math.min(worst, s[0]);
-                } else worst = Math.min(score, worst);
-            }
+    /** Indexes of the {@code n} largest values, largest first; equal values keep index order. */
+    private static int[] topIndexes(float[] v, int n) {
+        int[] top = new int[n];
+        float[] val = new float[n];
+        int have = 0;
+        for (int i = 0; i < v.length; i++) {
+            float x = v[i];
+            if (have == n && !(x > val[n - 1])) continue;
+            int q = have < n ? have++ : n - 1;
+            while (q > 0 && x > val[q - 1]) { val[q] = val[q - 1]; top[q] = top[q - 1]; q--; }
+            val[q] = x; top[q] = i;
         }
-
-        boolean isDone(double bestSumLogprobs, int curLen) {
-            if (seqs.size() < k) return false;
-            if (early) return true;
-            return worst >= bestSumLogprobs / Math.pow(curLen - offset, lp);
-        }
-
-        int[] best() {
-            int bi = 0;
-            for (int i = 1; i < scores.size(); i++) if (scores.get(i)[0] > scores.get(bi)[0]) bi = i;
-            return seqs.get(bi);
-        }
+        return have == n ? top : Arrays.copyOf(top, have);
     }
 
+    private static final float NEG = -1.0e9f;
+
+    /**
+     * Beam search as transformers 5.x' {@code _beam_search} computes it (scores in float32), one
+     * returned sequence per input row. Each step takes the top {@code 2 k} continuations of the
+     * {@code k} running beams; those ending in EOS (or reaching max_new_tokens) among the top
+     * {@code k} become finished hypotheses scored {@code sum_logprobs / generated_length^length_penalty}
+     * (EOS counted) and compete for {@code k} finished slots; the best {@code k} others keep running.
+     * A row stops taking finished hypotheses once its best running beam, length-normalised at the
+     * current length, cannot beat its worst finished one (transformers' default heuristic); decoding
+     * stops when no row can improve, or at max_new_tokens. The output is each row's best finished
+     * sequence (prefix, generated tokens, EOS), cut to the longest one and filled after EOS with
+     * {@code pad_token_id or eos_token_id} as transformers writes it (a pad id of 0 fills with EOS).
+     */
     public static int[][] beam(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
-        int b = ids.length, k = g.numBeams(), n = b * k;
-        DecodingSession sess = m.startDecoding(ids, mask, k, g.maxNewTokens());
-        int[][] seqs = sess.prefix();
-        int p = seqs[0].length;                       // prefix length; lengths below count generated tokens
-        int maxLen = p + g.maxNewTokens();
-        double[] beamScores = new double[n];
-        for (int i = 0; i < n; i++) beamScores[i] = i % k == 0 ? 0.0 : -1e9;
-        Hyps[] hyps = new Hyps[b];
-        for (int i = 0; i < b; i++) hyps[i] = new Hyps(k, g.lengthPenalty(), g.earlyStopping(), p - 1);
-        boolean[] done = new boolean[b];
-        int[] tok = null;
-        int curLen = p;
-        while (curLen < maxLen) {
+        int b = ids.length, k = g.numBeams(), n = b * k, maxNew = g.maxNewTokens(), keep = 2 * k;
+        int eos = g.eosTokenId();
+        double lp = g.lengthPenalty();
+        DecodingSession sess = m.startDecoding(ids, mask, k, maxNew);
+        int[][] prefix = sess.prefix();
+        int p = prefix[0].length;
+        int[][] run = new int[n][0];                          // generated tokens of each running beam
+        float[] runScore = new float[n];
+        for (int i = 0; i < n; i++) runScore[i] = i % k == 0 ? 0f : NEG;
+        int[][][] fin = new int[b][k][];                      // finished slots per input row
+        float[][] finScore = new float[b][k];
+        boolean[][] finDone = new boolean[b][k];
+        for (float[] r : finScore) Arrays.fill(r, NEG);
+        boolean[] unsatisfied = new boolean[b];               // the row can still improve its finished set
+        Arrays.fill(unsatisfied, true);
+        int[] tokens = null;
+        for (int step = 0; step < maxNew; step++) {
             NativeMemory.collectOccasionally();
-            double[][] logits = tok == null ? sess.first() : sess.next(tok);
-            int v = logits[0].length;
-            double[] newScores = new double[n];
-            int[] newTok = new int[n], src = new int[n];
+            double[][] logits = tokens == null ? sess.first() : sess.next(tokens);
+            int vocab = logits[0].length, genLen = step + 1;
+            boolean atMax = step + 1 >= maxNew;
+            float denom = (float) Math.pow(genLen, lp);
+            int[][] nextRun = new int[n][];
+            float[] nextScore = new float[n];
+            int[] src = new int[n], nextTok = new int[n];
+            boolean allHit = true;
             for (int bi = 0; bi < b; bi++) {
-                if (done[bi]) {
-                    for (int j = 0; j < k; j++) { newScores[bi * k + j] = 0; newTok[bi * k + j] = g.padTokenId(); src[bi * k + j] = bi * k; }
-                    continue;
-                }
-                // top 2k over k*v candidates
-                int want = 2 * k;
-                double[] topS = new double[want]; int[] topI = new int[want];
-                Arrays.fill(topS, Double.NEGATIVE_INFINITY); Arrays.fill(topI, -1);
+                float[] acc = new float[k * vocab];
                 for (int j = 0; j < k; j++) {
-                    double[] row = logits[bi * k + j];
-                    logSoftmaxInPlace(row);
-                    for (int t = 0; t < v; t++) {
-                        double sc = row[t] + beamScores[bi * k + j];
-                        if (sc > topS[want - 1]) {
-                            int q = want - 1;
-                            while (q > 0 && sc > topS[q - 1]) { topS[q] = topS[q - 1]; topI[q] = topI[q - 1]; q--; }
-                            topS[q] = sc; topI[q] = j * v + t;
-                        }
-                    }
+                    float[] lsm = logSoftmax(logits[bi * k + j]);
+                    float s = runScore[bi * k + j];
+                    for (int t = 0; t < vocab; t++) acc[j * vocab + t] = lsm[t] + s;
                 }
-                int filled = 0;
-                for (int r = 0; r < want && filled < k; r++) {
-                    int beamIdx = topI[r] / v, token = topI[r] % v, from = bi * k + beamIdx;
-                    if (token == g.eosTokenId()) {
-                        if (r >= k) continue;
-                        hyps[bi].add(seqs[from].clone(), topS[r]);
-                    } else {
-                        newScores[bi * k + filled] = topS[r]; newTok[bi * k + filled] = token; src[bi * k + filled] = from;
-                        filled++;
-                    }
+                int[] cand = topIndexes(acc, keep);
+                int c = cand.length;
+                float[] cScore = new float[c];
+                boolean[] hit = new boolean[c];
+                for (int r = 0; r < c; r++) {
+                    cScore[r] = acc[cand[r]];
+                    hit[r] = cand[r] % vocab == eos || atMax;
+                    allHit &= hit[r];
                 }
-                done[bi] = hyps[bi].isDone(topS[0], curLen);
+                // running beams of the next step: the best k candidates that did not stop
+                float[] runnable = new float[c];
+                for (int r = 0; r < c; r++) runnable[r] = hit[r] ? cScore[r] + NEG : cScore[r];
+                int[] next = topIndexes(runnable, k);
+                for (int j = 0; j < k; j++) {
+                    int r = next[j], from = bi * k + cand[r] / vocab, row = bi * k + j;
+                    src[row] = from;
+                    nextTok[row] = cand[r] % vocab;
+                    nextScore[row] = runnable[r];
+                    nextRun[row] = Arrays.copyOf(run[from], run[from].length + 1);
+                    nextRun[row][run[from].length] = nextTok[row];
+                }
+                // finished slots: merge the old ones with the top-k candidates that just stopped
+                boolean full = g.earlyStopping();
+                for (boolean x : finDone[bi]) full &= x;
+                float[] merged = new float[k + c];
+                int[][] mergedSeq = new int[k + c][];
+                boolean[] mergedDone = new boolean[k + c];
+                for (int j = 0; j < k; j++) { merged[j] = finScore[bi][j]; mergedSeq[j] = fin[bi][j]; mergedDone[j] = finDone[bi][j]; }
+                for (int r = 0; r < c; r++) {
+                    boolean just = hit[r] && r < k;
+                    float sc = cScore[r] / denom;
+                    if (full) sc += NEG;
+                    if (!unsatisfied[bi]) sc += NEG;
+                    if (!just) sc += NEG;
+                    int from = bi * k + cand[r] / vocab;
+                    merged[k + r] = sc;
+                    mergedSeq[k + r] = just ? appended(run[from], cand[r] % vocab) : null;
+                    mergedDone[k + r] = just;
+                }
+                int[] best = topIndexes(merged, k);
+                int[][] nf = new int[k][];
+                float[] ns = new float[k];
+                boolean[] nd = new boolean[k];
+                for (int j = 0; j < k; j++) { nf[j] = mergedSeq[best[j]]; ns[j] = merged[best[j]]; nd[j] = mergedDone[best[j]]; }
+                fin[bi] = nf; finScore[bi] = ns; finDone[bi] = nd;
             }
-            int[][] ns = new int[n][];
-            for (int i = 0; i < n; i++) {
-                ns[i] = Arrays.copyOf(seqs[src[i]], curLen + 1);
-                ns[i][curLen] = newTok[i];
-            }
-            seqs = ns; beamScores = newScores; tok = newTok;
             sess.reorder(src);
-            curLen++;
-            boolean all = true;
-            for (boolean x : done) all &= x;
-            if (all) break;
+            run = nextRun; runScore = nextScore; tokens = nextTok;
+            // can a running beam still beat the worst finished one? (transformers' default heuristic)
+            boolean anyUnsatisfied = false, allFinished = true;
+            for (int bi = 0; bi < b; bi++) {
+                float bestRunning = runScore[bi * k] / denom;
+                float worst = Float.POSITIVE_INFINITY;
+                for (float x : finScore[bi]) worst = Math.min(worst, x);
+                boolean improvable = false;
+                for (int j = 0; j < k; j++) if (bestRunning > (finDone[bi][j] ? worst : NEG)) improvable = true;
+                unsatisfied[bi] &= improvable;
+                anyUnsatisfied |= unsatisfied[bi];
+                for (boolean x : finDone[bi]) allFinished &= x;
+            }
+            boolean openBeam = !(allFinished && g.earlyStopping());
+            if (!(anyUnsatisfied && openBeam && !allHit)) break;
         }
-        int[][] best = new int[b][];
+        int longest = 0;
+        for (int bi = 0; bi < b; bi++) longest = Math.max(longest, fin[bi][0] == null ? 0 : fin[bi][0].length);
+        int fill = eos < 0 ? -1 : g.padTokenId() != 0 ? g.padTokenId() : eos;   // transformers: pad_token_id or eos_token_id
+        int[][] out = new int[b][p + longest];
         for (int bi = 0; bi < b; bi++) {
-            if (!done[bi]) for (int j = 0; j < k; j++) hyps[bi].add(seqs[bi * k + j], beamScores[bi * k + j]);
-            best[bi] = hyps[bi].best();
-        }
-        int maxL = 0;
-        for (int[] r : best) maxL = Math.max(maxL, r.length);
-        int width = Math.min(maxL + 1, maxLen);
-        int[][] out = new int[b][width];
-        for (int bi = 0; bi < b; bi++) {
-            Arrays.fill(out[bi], g.padTokenId());
-            System.arraycopy(best[bi], 0, out[bi], 0, best[bi].length);
-            if (best[bi].length < width) out[bi][best[bi].length] = g.eosTokenId();
+            Arrays.fill(out[bi], fill);
+            System.arraycopy(prefix[bi * k], 0, out[bi], 0, p);
+            if (fin[bi][0] != null) System.arraycopy(fin[bi][0], 0, out[bi], p, fin[bi][0].length);
         }
         return out;
+    }
+
+    private static int[] appended(int[] a, int t) {
+        int[] r = Arrays.copyOf(a, a.length + 1);
+        r[a.length] = t;
+        return r;
     }
 }
