@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Decoding settings, with transformers' defaults (greedy, length_penalty 1.0, early_stopping false,
@@ -13,12 +15,42 @@ import java.nio.file.Path;
  * where present ({@code max_new_tokens}, {@code max_length} counting the start token,
  * {@code num_beams}, {@code eos_token_id}, {@code pad_token_id}, {@code decoder_start_token_id},
  * {@code length_penalty}, {@code early_stopping}).
+ *
+ * <p>{@code eos_token_id} may be a list (Llama 3 instruct models stop on several tokens): the first
+ * is {@link #eosTokenId()} (what beam search writes after a finished hypothesis, as transformers
+ * writes {@code eos_token_id[0]}), the others are {@link #extraEosTokenIds()}; a row finishes on any of
+ * them ({@link #isEos}).
  */
 public record GenerationConfig(int maxNewTokens, int numBeams, double lengthPenalty, boolean earlyStopping,
-                               int eosTokenId, int padTokenId, int decoderStartTokenId) {
+                               int eosTokenId, int padTokenId, int decoderStartTokenId, List<Integer> extraEosTokenIds) {
     public GenerationConfig {
         if (maxNewTokens < 1) throw new IllegalArgumentException("max_new_tokens must be >= 1, got " + maxNewTokens);
         if (numBeams < 1) throw new IllegalArgumentException("num_beams must be >= 1, got " + numBeams);
+        extraEosTokenIds = extraEosTokenIds == null ? List.of() : List.copyOf(extraEosTokenIds);
+    }
+
+    /** One end-of-sequence token. */
+    public GenerationConfig(int maxNewTokens, int numBeams, double lengthPenalty, boolean earlyStopping,
+                            int eosTokenId, int padTokenId, int decoderStartTokenId) {
+        this(maxNewTokens, numBeams, lengthPenalty, earlyStopping, eosTokenId, padTokenId, decoderStartTokenId, List.of());
+    }
+
+    /** True when {@code token} ends a row: the eos token or one of the extra ones. */
+    public boolean isEos(int token) { return token == eosTokenId || extraEosTokenIds.contains(token); }
+
+    /** Every end-of-sequence token, {@link #eosTokenId()} first. */
+    public List<Integer> eosTokenIds() {
+        List<Integer> all = new ArrayList<>();
+        all.add(eosTokenId);
+        all.addAll(extraEosTokenIds);
+        return all;
+    }
+
+    /** Same settings ending rows on any of {@code eos} (first = {@link #eosTokenId()}). */
+    public GenerationConfig withEosTokenIds(List<Integer> eos) {
+        if (eos == null || eos.isEmpty()) throw new IllegalArgumentException("eos_token_id list is empty");
+        return new GenerationConfig(maxNewTokens, numBeams, lengthPenalty, earlyStopping, eos.get(0), padTokenId,
+            decoderStartTokenId, eos.subList(1, eos.size()));
     }
 
     /**
@@ -31,11 +63,11 @@ public record GenerationConfig(int maxNewTokens, int numBeams, double lengthPena
     }
 
     public GenerationConfig withMaxNewTokens(int n) {
-        return new GenerationConfig(n, numBeams, lengthPenalty, earlyStopping, eosTokenId, padTokenId, decoderStartTokenId);
+        return new GenerationConfig(n, numBeams, lengthPenalty, earlyStopping, eosTokenId, padTokenId, decoderStartTokenId, extraEosTokenIds);
     }
 
     public GenerationConfig withNumBeams(int k) {
-        return new GenerationConfig(maxNewTokens, k, lengthPenalty, earlyStopping, eosTokenId, padTokenId, decoderStartTokenId);
+        return new GenerationConfig(maxNewTokens, k, lengthPenalty, earlyStopping, eosTokenId, padTokenId, decoderStartTokenId, extraEosTokenIds);
     }
 
     /** Defaults overridden by {@code dir/generation_config.json} when that file exists. */
@@ -51,12 +83,18 @@ public record GenerationConfig(int maxNewTokens, int numBeams, double lengthPena
             if (n.hasNonNull("max_new_tokens")) max = n.get("max_new_tokens").asInt();
             JsonNode eos = n.get("eos_token_id");
             JsonNode pad = n.get("pad_token_id");
-            int eosId = eos == null || eos.isNull() ? g.eosTokenId : eos.isArray() ? eos.get(0).asInt() : eos.asInt();
+            List<Integer> eosIds = g.eosTokenIds();
+            if (eos != null && !eos.isNull()) {
+                eosIds = new ArrayList<>();
+                for (JsonNode e : eos.isArray() ? eos : List.of(eos)) eosIds.add(e.asInt());
+                if (eosIds.isEmpty()) eosIds = g.eosTokenIds();
+            }
             boolean early = n.hasNonNull("early_stopping") && n.get("early_stopping").isBoolean() && n.get("early_stopping").asBoolean();
             return new GenerationConfig(max, n.hasNonNull("num_beams") ? n.get("num_beams").asInt() : g.numBeams,
-                n.hasNonNull("length_penalty") ? n.get("length_penalty").asDouble() : g.lengthPenalty, early, eosId,
+                n.hasNonNull("length_penalty") ? n.get("length_penalty").asDouble() : g.lengthPenalty, early, eosIds.get(0),
                 pad == null || pad.isNull() ? g.padTokenId : pad.isArray() ? pad.get(0).asInt() : pad.asInt(),
-                n.hasNonNull("decoder_start_token_id") ? n.get("decoder_start_token_id").asInt() : g.decoderStartTokenId);
+                n.hasNonNull("decoder_start_token_id") ? n.get("decoder_start_token_id").asInt() : g.decoderStartTokenId,
+                eosIds.subList(1, eosIds.size()));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("invalid " + f + ": " + e.getMessage(), e);
         }

@@ -49,7 +49,7 @@ public final class Generator {
             for (int i = 0; i < b; i++) {
                 if (done[i]) { next[i] = g.padTokenId(); continue; }
                 next[i] = argmax(logits[i]);
-                if (next[i] == g.eosTokenId()) done[i] = true;
+                if (g.isEos(next[i])) done[i] = true;
                 all &= done[i];
             }
             steps.add(next);
@@ -100,7 +100,7 @@ public final class Generator {
     /**
      * Beam search as transformers 5.x' {@code _beam_search} computes it (scores in float32), one
      * returned sequence per input row. Each step takes the top {@code 2 k} continuations of the
-     * {@code k} running beams; those ending in EOS (or reaching max_new_tokens) among the top
+     * {@code k} running beams ({@code (1 + number of eos ids) k} with several eos ids); those ending in EOS (or reaching max_new_tokens) among the top
      * {@code k} become finished hypotheses scored {@code sum_logprobs / generated_length^length_penalty}
      * (EOS counted) and compete for {@code k} finished slots; the best {@code k} others keep running.
      * A row stops taking finished hypotheses once its best running beam, length-normalised at the
@@ -110,8 +110,9 @@ public final class Generator {
      * {@code pad_token_id or eos_token_id} as transformers writes it (a pad id of 0 fills with EOS).
      */
     public static int[][] beam(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
-        int b = ids.length, k = g.numBeams(), n = b * k, maxNew = g.maxNewTokens(), keep = 2 * k;
-        int eos = g.eosTokenId();
+        int eos = g.eosTokenId(), eosCount = eos < 0 ? 0 : g.eosTokenIds().size();
+        // transformers keeps max(2, 1 + number of eos tokens) * k candidates, so k can always keep running
+        int b = ids.length, k = g.numBeams(), n = b * k, maxNew = g.maxNewTokens(), keep = Math.max(2, 1 + eosCount) * k;
         double lp = g.lengthPenalty();
         DecodingSession sess = m.startDecoding(ids, mask, k, maxNew);
         int[][] prefix = sess.prefix();
@@ -149,7 +150,7 @@ public final class Generator {
                 boolean[] hit = new boolean[c];
                 for (int r = 0; r < c; r++) {
                     cScore[r] = acc[cand[r]];
-                    hit[r] = cand[r] % vocab == eos || atMax;
+                    hit[r] = (eos >= 0 && g.isEos(cand[r] % vocab)) || atMax;
                     allHit &= hit[r];
                 }
                 // running beams of the next step: the best k candidates that did not stop

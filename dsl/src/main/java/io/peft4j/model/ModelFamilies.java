@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peft4j.hf.FileFormatException;
 import io.peft4j.model.gpt2.Gpt2Model;
+import io.peft4j.model.llama.LlamaModel;
 import io.peft4j.model.t5.T5Model;
 
 import java.io.IOException;
@@ -25,6 +26,9 @@ public final class ModelFamilies {
     private static final Map<String, Function<Path, LanguageModel>> LOADERS = new LinkedHashMap<>();
     static {
         LOADERS.put("t5", T5Model::load);
+        LOADERS.put("llama", LlamaModel::load);
+        LOADERS.put("mistral", LlamaModel::load);
+        LOADERS.put("qwen2", LlamaModel::load);
         LOADERS.put("gpt2", Gpt2Model::load);
     }
 

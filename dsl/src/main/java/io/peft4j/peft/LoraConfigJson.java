@@ -43,12 +43,20 @@ public final class LoraConfigJson {
         "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "modules_to_save",
         "fan_in_fan_out");   // fan_in_fan_out: checked against the model's modules by AdapterIO (PEFT corrects it per module)
 
-    /** PEFT's task types peft4j reads: encoder-decoder (T5) and decoder-only models. */
-    static final Set<String> TASK_TYPES = Set.of("SEQ_2_SEQ_LM", "CAUSAL_LM");
+    /** PEFT's {@code task_type} for adapters of {@code model}: SEQ_2_SEQ_LM (T5) or CAUSAL_LM (decoder-only). */
+    public static String taskType(io.peft4j.model.LanguageModel model) { return model.encoderDecoder() ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"; }
 
-    /** PEFT's adapter_config.json for a LoRA adapter on a seq2seq model without Conv1D modules (T5). */
+    /** Task types peft4j reads. */
+    public static final Set<String> TASK_TYPES = Set.of("SEQ_2_SEQ_LM", "CAUSAL_LM");
+
+    /** PEFT's adapter_config.json for a LoRA adapter of a T5 model (task_type SEQ_2_SEQ_LM). */
     public static ObjectNode toJson(LoraConfig c, Targets peftTargets, String baseModelNameOrPath) {
-        return toJson(c, peftTargets, baseModelNameOrPath, "SEQ_2_SEQ_LM", false);
+        return toJson(c, peftTargets, baseModelNameOrPath, "SEQ_2_SEQ_LM");
+    }
+
+    /** PEFT's adapter_config.json for a LoRA adapter on modules without Conv1D storage (fan_in_fan_out false). */
+    public static ObjectNode toJson(LoraConfig c, Targets peftTargets, String baseModelNameOrPath, String taskType) {
+        return toJson(c, peftTargets, baseModelNameOrPath, taskType, false);
     }
 
     /**
@@ -128,7 +136,7 @@ public final class LoraConfigJson {
         }
         String task = n.path("task_type").asText("SEQ_2_SEQ_LM");
         if (!n.path("task_type").isNull() && !TASK_TYPES.contains(task))
-            throw new FileFormatException(file, "task_type is '" + task + "'; peft4j reads " + new java.util.TreeSet<>(TASK_TYPES));
+            throw new FileFormatException(file, "task_type is '" + task + "'; peft4j reads \"SEQ_2_SEQ_LM\" (T5) and \"CAUSAL_LM\" (decoder-only) adapters");
         JsonNode fifo = n.get("fan_in_fan_out");
         if (fifo != null && !fifo.isNull() && !fifo.isBoolean())
             throw new FileFormatException(file, "fan_in_fan_out must be true or false, got " + fifo);
