@@ -1,14 +1,15 @@
 """Tiny random GPT-2 fixtures for peft4j's GPT-2 engine, made with transformers + peft.
 
 Usage (from the repository root, with the reference venv):
-    /work/pyenv/bin/python dsl/src/test/python/gen_gpt2_fixtures.py dsl/src/test/resources/io/peft4j/model/gpt2
+    PYTHONHASHSEED=0 /work/pyenv/bin/python dsl/src/test/python/gen_gpt2_fixtures.py dsl/src/test/resources/io/peft4j/model/gpt2
+(PYTHONHASHSEED fixes the order PEFT writes an all-linear target set in; everything else is seeded.)
 
 Writes, under OUT:
   tiny_gpt2/            GPT2LMHeadModel saved with save_pretrained (tied lm_head, F32, Conv1D biases and
                         LayerNorm weights/biases drawn random so every parameter matters), generation_config.json,
                         adapters lora_c_attn/ (r=4, alpha=8, c_attn, fan_in_fan_out=True) and
                         lora_all_linear/ (r=8, alpha=16, all-linear, rsLoRA, created with fan_in_fan_out=False:
-                        PEFT warns and saves True), both with B drawn non-zero;
+                        PEFT warns and saves True), both with B drawn non-zero; ia3/ (c_attn, mlp.c_proj);
                         expected.json: batches, base / adapter (unmerged, merged) outputs, greedy and beam search.
   tiny_gpt2_variant/    a smaller GPT-2 with the less common settings: untied lm_head, n_inner given,
                         scale_attn_by_inverse_layer_idx, reorder_and_upcast_attn, stored as BF16;
@@ -26,7 +27,7 @@ import warnings
 import torch
 import transformers
 import peft
-from peft import LoraConfig, PeftModel, get_peft_model
+from peft import IA3Config, LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel
 
 
@@ -226,6 +227,30 @@ def tiny_gpt2(out):
         entry["merged_greedy"] = generate(merged, gen_batch, max_new_tokens=12)
         exp["adapters"][name] = entry
 
+    # IA3 on c_attn (output scaling) and mlp.c_proj (feed-forward: input scaling), fan_in_fan_out left False
+    m = load(d)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pm = get_peft_model(m, IA3Config(task_type="CAUSAL_LM", target_modules=["c_attn", "mlp.c_proj"],
+                                         feedforward_modules=["mlp.c_proj"]))
+    g = torch.Generator().manual_seed(20)
+    with torch.no_grad():
+        for n, prm in pm.named_parameters():
+            if "ia3_l" in n:
+                prm.copy_(1.0 + 0.3 * torch.randn(prm.shape, generator=g))
+    ad = os.path.join(d, "ia3")
+    pm.save_pretrained(ad)
+    os.remove(os.path.join(ad, "README.md"))
+    saved_cfg = json.load(open(os.path.join(ad, "adapter_config.json")))
+    pm = PeftModel.from_pretrained(load(d), ad).eval()
+    entry = {"dir": "ia3", "saved_fan_in_fan_out": saved_cfg["fan_in_fan_out"],
+             "peft_warnings": sorted({str(w.message) for w in caught if "fan_in_fan_out" in str(w.message)}),
+             "unmerged": [forward_outputs(pm, b) for b in batches]}
+    entry["greedy"] = generate(pm, gen_batch, max_new_tokens=12)
+    merged = pm.merge_and_unload().eval()
+    entry["merged"] = [forward_outputs(merged, b) for b in batches]
+    exp["ia3"] = entry
+
     exp["definitions"] = {
         "batches": "labels are -100 on the prompt part and on padding; padding_side says where pad tokens are (pads are "
                    "token " + str(vocab - 1) + ", masked)",
@@ -242,6 +267,7 @@ def tiny_gpt2(out):
         "adapters": "PEFT adapters saved by save_pretrained, B drawn non-zero; unmerged = PeftModel.from_pretrained, "
                     "merged = merge_and_unload()",
         "gradient_check": "loss.backward() on batch 0 with the adapter, grads of the first lora_A/lora_B module",
+        "ia3": "a PEFT IA3 adapter (c_attn, mlp.c_proj as feed-forward; vectors drawn around 1), unmerged and merged",
     }
     exp["suggested_tolerances"] = {"logits_elementwise_abs": 1e-4, "loss_abs": 1e-5, "checksums_rel_to_abs_sum": 1e-5,
                                    "grad_frobenius_rel": 1e-4, "argmax_greedy": "argmax exact where top2_margin >= 1e-3; greedy exact"}

@@ -60,7 +60,7 @@ class Gpt2FixtureTest {
             worst = Math.max(worst, Gpt2Fixtures.checkForward("base batch " + i, loss, m.lastLogits(), b, exp.get("base").get(i)));
             assertEquals(m.lastLogits(), m.logits(b), "logits(batch) equals forwardLoss's logits");
         }
-        System.out.println("GPT-2 base: largest first16 logit deviation " + worst);
+        System.out.println("GPT-2 base: largest first16 logit deviation " + worst + "; " + Gpt2Fixtures.deviations());
     }
 
     @Test
@@ -101,7 +101,41 @@ class Gpt2FixtureTest {
             worst = Math.max(worst, Gpt2Fixtures.checkForward(name + " merged batch " + i, loss, m.lastLogits(), b, ad.get("merged").get(i)));
         }
         assertArrayEquals(Gpt2Fixtures.ints(ad.get("merged_greedy")), Generator.generate(m, ids, mask, generation(m, TINY, 1)), name + " merged greedy");
-        System.out.println("GPT-2 " + name + ": largest first16 logit deviation " + worst);
+        System.out.println("GPT-2 " + name + ": largest first16 logit deviation " + worst + "; " + Gpt2Fixtures.deviations());
+    }
+
+    @Test
+    void peftIa3AdapterMatchesUnmergedAndMerged(@org.junit.jupiter.api.io.TempDir Path tmp) {
+        JsonNode exp = Gpt2Fixtures.expected(TINY), ad = exp.get("ia3"), batches = exp.get("batches");
+        assertTrue(ad.get("saved_fan_in_fan_out").asBoolean(), "PEFT corrected fan_in_fan_out to true for Conv1D");
+        io.peft4j.peft.Ia3Model<Gpt2Model> ia3 = io.peft4j.peft.OtherAdapterIO.loadIa3(Gpt2Model.load(Gpt2Fixtures.dir(TINY)),
+            Gpt2Fixtures.dir(TINY).resolve(ad.get("dir").asText()));
+        Gpt2Model m = ia3.model();
+        double worst = 0;
+        for (int i = 0; i < batches.size(); i++) {
+            Batch b = Gpt2Fixtures.batch(batches.get(i));
+            double loss = m.forwardLoss(b, ForwardContext.inference());
+            worst = Math.max(worst, Gpt2Fixtures.checkForward("ia3 batch " + i, loss, m.lastLogits(), b, ad.get("unmerged").get(i)));
+        }
+        JsonNode gb = batches.get(1);
+        int[][] ids = Gpt2Fixtures.ints(gb.get("input_ids")), mask = Gpt2Fixtures.ints(gb.get("attention_mask"));
+        assertArrayEquals(Gpt2Fixtures.ints(ad.get("greedy")), Generator.generate(m, ids, mask, generation(m, TINY, 1)), "ia3 greedy");
+        // saved by peft4j: fan_in_fan_out true and CAUSAL_LM, as PEFT writes them; reloads to the same outputs
+        io.peft4j.peft.OtherAdapterIO.saveIa3(ia3, tmp, io.peft4j.hf.SafeTensors.Dtype.F32, TINY);
+        try {
+            JsonNode cfg = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve(AdapterIO.CONFIG).toFile());
+            assertTrue(cfg.get("fan_in_fan_out").asBoolean());
+            assertEquals("CAUSAL_LM", cfg.get("task_type").asText());
+        } catch (java.io.IOException e) { throw new RuntimeException(e); }
+        Batch b0 = Gpt2Fixtures.batch(batches.get(0));
+        assertEquals(m.logits(b0), io.peft4j.peft.OtherAdapterIO.loadIa3(Gpt2Model.load(Gpt2Fixtures.dir(TINY)), tmp).model().logits(b0));
+        Gpt2Model merged = ia3.mergeAndUnload();
+        for (int i = 0; i < batches.size(); i++) {
+            Batch b = Gpt2Fixtures.batch(batches.get(i));
+            double loss = merged.forwardLoss(b, ForwardContext.inference());
+            worst = Math.max(worst, Gpt2Fixtures.checkForward("ia3 merged batch " + i, loss, merged.lastLogits(), b, ad.get("merged").get(i)));
+        }
+        System.out.println("GPT-2 ia3: largest first16 logit deviation " + worst + "; " + Gpt2Fixtures.deviations());
     }
 
     /** The fixture model with every dropout rate 0 (training-mode passes then compute what eval mode does). */
@@ -143,6 +177,7 @@ class Gpt2FixtureTest {
     private static void checkGrad(String what, INDArray grad, JsonNode ref) {
         double fro = grad.norm2Number().doubleValue(), want = ref.get("frobenius").asDouble();
         assertEquals(want, fro, 1e-4 * want, what + " frobenius");
+        System.out.println("GPT-2 " + what + ": frobenius relative deviation " + Math.abs(fro - want) / want);
         double[] v = grad.dup('c').data().asDouble();
         JsonNode f = ref.get("first16");
         for (int i = 0; i < f.size(); i++) assertEquals(f.get(i).asDouble(), v[i], 1e-4 * want + 1e-7, what + " [" + i + "]");
@@ -166,6 +201,6 @@ class Gpt2FixtureTest {
         JsonNode gb = exp.get("batches").get(1);
         assertArrayEquals(Gpt2Fixtures.ints(exp.get("base_greedy")), Generator.generate(m, Gpt2Fixtures.ints(gb.get("input_ids")),
             Gpt2Fixtures.ints(gb.get("attention_mask")), generation(m, VARIANT, 1)), "variant greedy");
-        System.out.println("GPT-2 variant: largest first16 logit deviation " + worst);
+        System.out.println("GPT-2 variant: largest first16 logit deviation " + worst + "; " + Gpt2Fixtures.deviations());
     }
 }

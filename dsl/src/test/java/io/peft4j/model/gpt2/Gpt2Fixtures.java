@@ -47,8 +47,20 @@ public final class Gpt2Fixtures {
      * position), the sum over valid positions and the argmax where the mask is 1 and the top-1/top-2
      * margin is at least 1e-3. @return the largest |logit - reference| among the first 16
      */
+    /** Largest deviations seen by {@link #checkForward} in this JVM: |loss|, |sum| / abs_sum (for the report lines). */
+    static double maxLossDeviation, maxSumDeviationRel;
+
+    /** One line with the largest loss and checksum deviations seen so far. */
+    public static String deviations() {
+        return String.format("largest |loss - ref| %.3g, largest |logits_sum - ref| / abs_sum %.3g", maxLossDeviation, maxSumDeviationRel);
+    }
+
     public static double checkForward(String what, double loss, INDArray logits, Batch batch, JsonNode ref) {
         assertEquals(ref.get("loss").asDouble(), loss, LOSS_TOL, what + " loss");
+        maxLossDeviation = Math.max(maxLossDeviation, Math.abs(ref.get("loss").asDouble() - loss));
+        double s = logits.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).sumNumber().doubleValue();
+        maxSumDeviationRel = Math.max(maxSumDeviationRel,
+            Math.abs(s - ref.get("logits").get("sum").asDouble()) / ref.get("logits").get("abs_sum").asDouble());
         Fixtures.checkSummary(what + " logits", logits, ref.get("logits"), LOGIT_TOL);
         double[] v = logits.dup('c').data().asDouble();
         int B = (int) logits.size(0), T = (int) logits.size(1), V = (int) logits.size(2);
