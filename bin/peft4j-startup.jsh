@@ -13,5 +13,6 @@ import io.peft4j.peft.*;
 import io.peft4j.report.*;
 import io.peft4j.train.*;
 import io.peft4j.model.GenerationConfig;
-import io.peft4j.model.T5Config;
+import io.peft4j.model.Sampling;
+import io.peft4j.model.t5.T5Config;
 import static io.peft4j.Peft.*;

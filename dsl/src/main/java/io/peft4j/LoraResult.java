@@ -44,12 +44,12 @@ public final class LoraResult extends FineTuned {
 
     @Override public String adapterName() { return adapterName; }
 
-    @Override public List<String> generate(List<String> prompts) {
+    @Override <T> T withThis(java.util.function.Supplier<T> body) {
         LoraModel<LanguageModel> reg = model().adapters();
         String before = reg.active();
         reg.setActive(adapterName);
         try {
-            return model().generateRaw(prompts, model().generationConfig());
+            return body.get();
         } finally {
             if (before != null && !before.equals(adapterName)) reg.setActive(before);
         }

@@ -7,6 +7,7 @@ import io.peft4j.model.Generator;
 import io.peft4j.model.LanguageModel;
 import io.peft4j.model.ModelFamilies;
 import io.peft4j.model.Parameter;
+import io.peft4j.model.Sampling;
 import io.peft4j.peft.AdapterIO;
 import io.peft4j.peft.AdapterScope;
 import io.peft4j.peft.LoraModel;
@@ -39,6 +40,7 @@ public abstract sealed class Model permits T5, CausalLM {
     private final String id;
     private final String revision;
     private GenerationConfig generation;
+    private List<String> stopStrings = List.of();
     private LoraModel<LanguageModel> adapters;   // created on first LoRA adapter
     private int adapterCounter;
 
@@ -98,6 +100,19 @@ public abstract sealed class Model permits T5, CausalLM {
     /** Sets how {@link #generate} decodes (max new tokens, beams, ...). */
     public Model withGeneration(GenerationConfig g) { this.generation = Objects.requireNonNull(g); return this; }
 
+    /**
+     * Ends each answer where one of these strings appears (checked on the decoded new tokens after
+     * every step); the returned text stops before it. Empty: only EOS and max_new_tokens end a row.
+     */
+    public Model withStopStrings(String... stops) {
+        for (String x : stops)
+            if (x == null || x.isEmpty()) throw new IllegalArgumentException("stop strings must be non-empty, got " + Arrays.toString(stops));
+        this.stopStrings = List.of(stops);
+        return this;
+    }
+
+    public List<String> stopStrings() { return stopStrings; }
+
     /** Number of base (checkpoint) parameters, adapters excluded. */
     public long parameterCount() {
         long n = 0;
@@ -113,6 +128,26 @@ public abstract sealed class Model permits T5, CausalLM {
     }
 
     public String generate(String prompt) { return generate(List.of(prompt)).get(0); }
+
+    /** Samples one answer per prompt as the plain base model, e.g. {@code generate(prompts, sampling(0.7).topP(0.9).seed(1))}. */
+    public List<String> generate(List<String> prompts, Sampling sampling) {
+        try (AdapterScope s = adapters == null ? null : adapters.disableAdapters()) {
+            return generateRaw(prompts, generation.withSampling(sampling), null);
+        }
+    }
+
+    public String generate(String prompt, Sampling sampling) { return generate(List.of(prompt), sampling).get(0); }
+
+    /**
+     * Generates one answer as the plain base model, handing each new piece of text to {@code onText}
+     * as soon as it is decoded (greedy or sampling as configured; beam search hands the whole answer
+     * at the end); returns the whole answer.
+     */
+    public String stream(String prompt, java.util.function.Consumer<String> onText) {
+        try (AdapterScope s = adapters == null ? null : adapters.disableAdapters()) {
+            return generateRaw(List.of(prompt), generation, Objects.requireNonNull(onText, "onText")).get(0);
+        }
+    }
 
     /**
      * Loads a PEFT-format LoRA adapter folder onto this model under the folder's name (the base is
@@ -152,8 +187,12 @@ public abstract sealed class Model permits T5, CausalLM {
      * in batches of 16 (right-padded for an encoder-decoder model, left-padded for a causal one),
      * then put back in order; a causal model's answer is the text of its new tokens only.
      */
-    List<String> generateRaw(List<String> prompts, GenerationConfig g) {
+    List<String> generateRaw(List<String> prompts, GenerationConfig g) { return generateRaw(prompts, g, null); }
+
+    /** As {@link #generateRaw(List, GenerationConfig)}; with {@code onText} (one prompt) the text is streamed to it. */
+    List<String> generateRaw(List<String> prompts, GenerationConfig g, java.util.function.Consumer<String> onText) {
         int n = prompts.size();
+        if (onText != null && n != 1) throw new IllegalArgumentException("streaming takes one prompt, got " + n);
         int[][] ids = new int[n][];
         for (int i = 0; i < n; i++) ids[i] = tokenizer.encode(prompts.get(i));
         Integer[] order = new Integer[n];
@@ -173,14 +212,49 @@ public abstract sealed class Model permits T5, CausalLM {
                 System.arraycopy(x, 0, in[k - start], off, x.length);
                 Arrays.fill(mask[k - start], off, off + x.length, 1);
             }
-            int[][] seq = Generator.generate(model, in, mask, g);
+            int prefix = left ? len : 1;
+            Generator.StopCondition stop = stopStrings.isEmpty() ? null
+                : (row, gen, length) -> firstStop(tokenizer.decode(gen)) >= 0;
+            Generator.TokenListener listener = onText == null ? null : new TextStream(tokenizer, onText);
+            int[][] seq = Generator.generate(model, in, mask, g, listener, stop);
             for (int k = start; k < end; k++) {
-                int[] row = seq[k - start];
-                if (left) row = Arrays.copyOfRange(row, len, row.length);
-                out[order[k]] = tokenizer.decode(row).strip();
+                int[] row = Arrays.copyOfRange(seq[k - start], prefix, seq[k - start].length);
+                String text = tokenizer.decode(row);
+                int cut = firstStop(text);
+                out[order[k]] = (cut >= 0 ? text.substring(0, cut) : text).strip();
             }
         }
         return new ArrayList<>(Arrays.asList(out));
+    }
+
+    /** Position of the earliest stop string in {@code text}, or -1. */
+    private int firstStop(String text) {
+        int best = -1;
+        for (String x : stopStrings) {
+            int i = text.indexOf(x);
+            if (i >= 0 && (best < 0 || i < best)) best = i;
+        }
+        return best;
+    }
+
+    /** Decodes a streamed row incrementally and hands on the new text (held back while a multi-byte character is incomplete). */
+    private static final class TextStream implements Generator.TokenListener {
+        private final TextTokenizer tok;
+        private final java.util.function.Consumer<String> sink;
+        private int[] ids = new int[16];
+        private int n;
+        private String sent = "";
+
+        TextStream(TextTokenizer tok, java.util.function.Consumer<String> sink) { this.tok = tok; this.sink = sink; }
+
+        @Override public void onToken(int row, int token) {
+            if (n == ids.length) ids = Arrays.copyOf(ids, 2 * n);
+            ids[n++] = token;
+            String text = tok.decode(Arrays.copyOf(ids, n));
+            if (text.endsWith("\uFFFD") || !text.startsWith(sent) || text.length() == sent.length()) return;
+            sink.accept(text.substring(sent.length()));
+            sent = text;
+        }
     }
 
     @Override public String toString() {

@@ -78,6 +78,9 @@ public final class Peft {
         };
     }
 
+    /** Sampling settings for {@code generate(prompt, sampling(0.7).topP(0.9).seed(1))}: temperature, then top-k / top-p / seed. */
+    public static io.peft4j.model.Sampling sampling(double temperature) { return io.peft4j.model.Sampling.of(temperature); }
+
     /** Training options starting from {@code n} epochs (lr 1e-3, batch 8 unless changed). */
     public static TrainOptions epochs(int n) { return TrainOptions.defaults().epochs(n); }
 

@@ -20,6 +20,7 @@ public final class Main implements Callable<Integer> {
         new EnvCommand(),
         new GenDataCommand(),
         new PretrainDemoCommand(),
+        new PretrainCausalDemoCommand(),
         new RougeCommand(),
         new TokenizeCommand(),
         new ForwardCommand(),

@@ -1,16 +1,10 @@
 package io.peft4j.model;
 
-import io.peft4j.model.t5.Attention;
-import io.peft4j.model.t5.T5Config;
-import io.peft4j.model.t5.T5Model;
-import io.peft4j.model.t5.T5Stack;
-import io.peft4j.ops.Buf;
 import io.peft4j.ops.NativeMemory;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.*;
+import java.util.SplittableRandom;
 
 /**
  * Greedy and beam-search decoding for every family, with transformers' conventions: each output row
@@ -23,9 +17,28 @@ import java.util.*;
 public final class Generator {
     private Generator() {}
 
+    /** Called with each new token of each row as it is chosen (streaming). */
+    @FunctionalInterface
+    public interface TokenListener { void onToken(int row, int token); }
+
+    /** Ends a row early, e.g. on a stop string: called after each new token with the row's new tokens so far. */
+    @FunctionalInterface
+    public interface StopCondition { boolean stop(int row, int[] generated, int length); }
+
     /** Decodes with {@code g}; returns one sequence per input row (rows padded to equal length with pad). */
     public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
-        return g.numBeams() == 1 ? greedy(m, ids, mask, g) : beam(m, ids, mask, g);
+        return generate(m, ids, mask, g, null, null);
+    }
+
+    /**
+     * As {@link #generate(LanguageModel, int[][], int[][], GenerationConfig)}, streaming tokens to
+     * {@code listener} and ending rows where {@code stop} says so (both may be null; beam search
+     * streams nothing: its tokens are known only at the end). An interrupt of the calling thread
+     * stops decoding between two steps with a {@link java.util.concurrent.CancellationException}.
+     */
+    public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g,
+                                   TokenListener listener, StopCondition stop) {
+        return g.numBeams() == 1 ? search(m, ids, mask, g, listener, stop) : beam(m, ids, mask, g);
     }
 
     public static int[][] greedy(LanguageModel m, int[][] ids, int[][] mask, int maxNewTokens) {
@@ -33,32 +46,58 @@ public final class Generator {
     }
 
     public static int[][] greedy(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
+        return search(m, ids, mask, g.withSampling(null), null, null);
+    }
+
+    static void checkInterrupt() {
+        if (Thread.currentThread().isInterrupted()) throw new java.util.concurrent.CancellationException("generation interrupted");
+    }
+
+    /** Greedy search or sampling (one row per input); processors see each row's whole sequence (prefix + new tokens). */
+    private static int[][] search(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g, TokenListener listener, StopCondition stop) {
         int b = ids.length;
         DecodingSession s = m.startDecoding(ids, mask, 1, g.maxNewTokens());
         int[][] prefix = s.prefix();
-        List<int[]> steps = new ArrayList<>();
+        int p = prefix[0].length;
+        int[][] seq = new int[b][p + g.maxNewTokens()];
+        for (int i = 0; i < b; i++) System.arraycopy(prefix[i], 0, seq[i], 0, p);
+        SplittableRandom rnd = g.sampling() == null ? null : new SplittableRandom(g.sampling().seed());
         boolean[] done = new boolean[b];
+        int steps = 0;
         double[][] logits = s.first();
         for (int step = 0; step < g.maxNewTokens(); step++) {
+            checkInterrupt();
             if (step > 0) {
                 NativeMemory.collectOccasionally();
-                logits = s.next(steps.get(step - 1));
+                int[] last = new int[b];
+                for (int i = 0; i < b; i++) last[i] = seq[i][p + step - 1];
+                logits = s.next(last);
             }
-            int[] next = new int[b];
             boolean all = true;
             for (int i = 0; i < b; i++) {
-                if (done[i]) { next[i] = g.padTokenId(); continue; }
-                next[i] = argmax(logits[i]);
-                if (g.isEos(next[i])) done[i] = true;
+                int next;
+                if (done[i]) next = g.padTokenId();
+                else {
+                    double[] row = logits[i];
+                    LogitsProcessors.repetitionPenalty(row, seq[i], p + step, g.repetitionPenalty());
+                    LogitsProcessors.noRepeatNgram(row, seq[i], p + step, g.noRepeatNgramSize());
+                    if (rnd == null) next = argmax(row);
+                    else {
+                        LogitsProcessors.warp(row, g.sampling());
+                        next = LogitsProcessors.sample(row, rnd);
+                    }
+                    if (listener != null) listener.onToken(i, next);
+                    if (g.isEos(next)) done[i] = true;
+                }
+                seq[i][p + step] = next;
+                if (!done[i] && stop != null && stop.stop(i, Arrays.copyOfRange(seq[i], p, p + step + 1), step + 1)) done[i] = true;
                 all &= done[i];
             }
-            steps.add(next);
+            steps = step + 1;
             if (all) break;
         }
-        int p = prefix[0].length;
-        int[][] out = new int[b][p + steps.size()];
-        for (int i = 0; i < b; i++) System.arraycopy(prefix[i], 0, out[i], 0, p);
-        for (int t = 0; t < steps.size(); t++) for (int i = 0; i < b; i++) out[i][p + t] = steps.get(t)[i];
+        int[][] out = new int[b][];
+        for (int i = 0; i < b; i++) out[i] = Arrays.copyOf(seq[i], p + steps);
         return out;
     }
 
@@ -68,14 +107,14 @@ public final class Generator {
         return best;
     }
 
-    /** The log-softmax of a row in float32, as PyTorch's {@code log_softmax} of float32 logits gives it. */
-    private static float[] logSoftmax(double[] v) {
+    /** The log-softmax of a row, rounded to float32 as PyTorch's {@code log_softmax} of float32 logits gives it. */
+    private static double[] logSoftmax(double[] v) {
         double max = Double.NEGATIVE_INFINITY;
         for (double x : v) max = Math.max(max, (float) x);
         double sum = 0;
         for (double x : v) sum += Math.exp((float) x - max);
         double lse = max + Math.log(sum);
-        float[] out = new float[v.length];
+        double[] out = new double[v.length];
         for (int i = 0; i < v.length; i++) out[i] = (float) ((float) v[i] - lse);
         return out;
     }
@@ -128,6 +167,7 @@ public final class Generator {
         Arrays.fill(unsatisfied, true);
         int[] tokens = null;
         for (int step = 0; step < maxNew; step++) {
+            checkInterrupt();
             NativeMemory.collectOccasionally();
             double[][] logits = tokens == null ? sess.first() : sess.next(tokens);
             int vocab = logits[0].length, genLen = step + 1;
@@ -140,9 +180,15 @@ public final class Generator {
             for (int bi = 0; bi < b; bi++) {
                 float[] acc = new float[k * vocab];
                 for (int j = 0; j < k; j++) {
-                    float[] lsm = logSoftmax(logits[bi * k + j]);
-                    float s = runScore[bi * k + j];
-                    for (int t = 0; t < vocab; t++) acc[j * vocab + t] = lsm[t] + s;
+                    int row = bi * k + j;
+                    double[] lsm = logSoftmax(logits[row]);
+                    if (g.repetitionPenalty() != 1.0 || g.noRepeatNgramSize() > 0) {   // on the log-probabilities, as transformers
+                        int[] seq = appended(prefix[row], run[row]);
+                        LogitsProcessors.repetitionPenalty(lsm, seq, seq.length, g.repetitionPenalty());
+                        LogitsProcessors.noRepeatNgram(lsm, seq, seq.length, g.noRepeatNgramSize());
+                    }
+                    float s = runScore[row];
+                    for (int t = 0; t < vocab; t++) acc[j * vocab + t] = (float) lsm[t] + s;
                 }
                 int[] cand = topIndexes(acc, keep);
                 int c = cand.length;
@@ -217,6 +263,12 @@ public final class Generator {
             if (fin[bi][0] != null) System.arraycopy(fin[bi][0], 0, out[bi], p, fin[bi][0].length);
         }
         return out;
+    }
+
+    private static int[] appended(int[] a, int[] b) {
+        int[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 
     private static int[] appended(int[] a, int t) {

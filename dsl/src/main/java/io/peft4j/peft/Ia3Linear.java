@@ -54,7 +54,10 @@ public final class Ia3Linear implements PeftLayer {
         disabled = d;
     }
 
-    /** W *= l (rows for output scaling, columns for input scaling). Twice: warns, does nothing. */
+    /**
+     * W *= l (rows for output scaling, columns for input scaling), and an output-scaled layer's bias
+     * too, as PEFT merges it. Twice: warns, does nothing.
+     */
     public void merge() {
         if (merged) { LOG.warn("{}: IA3 vector already merged; merging again does nothing", module); return; }
         if (feedforward) weight.value().muliRowVector(l.value());
