@@ -365,6 +365,9 @@ public final class Gpt2Model implements LanguageModel {
         if (maxNewTokens < 1) throw new IllegalArgumentException("max_new_tokens must be >= 1, got " + maxNewTokens);
         int longest = 0;
         for (int[] r : mask) { int c = 0; for (int x : r) c += x; longest = Math.max(longest, c); }
+        if (longest > config.nPositions())
+            throw new IllegalArgumentException("a prompt of " + longest + " tokens exceeds n_positions = " + config.nPositions()
+                + " (GPT-2 has learned position embeddings for positions 0.." + (config.nPositions() - 1) + " only)");
         // the last token fed back sits at position longest + maxNewTokens - 2
         if ((long) longest + maxNewTokens - 1 > config.nPositions())
             throw new IllegalArgumentException("a prompt of " + longest + " tokens plus max_new_tokens = " + maxNewTokens

@@ -165,6 +165,10 @@ class Gpt2CheckpointTest {
         e = assertThrows(IllegalArgumentException.class, () -> m.startDecoding(new int[][]{{1, 2, 3}}, new int[][]{{1, 1, 1}}, 1, 47));
         assertTrue(e.getMessage().contains("n_positions = 48"), e.getMessage());
         assertDoesNotThrow(() -> m.startDecoding(new int[][]{{1, 2, 3}}, new int[][]{{1, 1, 1}}, 1, 46));
+        int[][] longPrompt = new int[1][50], longMask = new int[1][50];
+        Arrays.fill(longMask[0], 1);
+        e = assertThrows(IllegalArgumentException.class, () -> m.startDecoding(longPrompt, longMask, 1, 1));
+        assertTrue(e.getMessage().contains("a prompt of 50 tokens exceeds n_positions = 48"), e.getMessage());
         assertThrows(IllegalStateException.class, m::backward, "backward without forward");
     }
 }
