@@ -7,7 +7,6 @@ import io.peft4j.model.causal.KvCache;
 import io.peft4j.ops.Buf;
 import io.peft4j.ops.Fast;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -98,6 +97,4 @@ final class Gpt2Attention {
         out.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2L * d)).assign(dk);
         out.get(NDArrayIndex.all(), NDArrayIndex.interval(2L * d, 3L * d)).assign(dv);
     }
-
-    DataType dataType() { return cAttn.get().parameters().get(0).value().dataType(); }
 }

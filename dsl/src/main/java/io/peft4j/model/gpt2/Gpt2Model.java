@@ -193,20 +193,15 @@ public final class Gpt2Model implements LanguageModel {
         // GPT2LMHeadModel writes "transformer.wte.weight"; GPT2Model (the original hub files) "wte.weight"
         boolean prefixed = names.contains(P + "wte.weight") || !names.contains("wte.weight");
         Gpt2Model m = new Gpt2Model(config, DataType.FLOAT);
+        // each tensor is read into a view of its parameter under the file's name and layout: a Conv1D weight
+        // [in, out] into the transposed view of the [out, in] parameter (no staging copy)
         Map<String, Parameter> byFileName = new LinkedHashMap<>();
-        Map<Parameter, Parameter> staged = new LinkedHashMap<>();          // file-layout copy -> model parameter
         for (Parameter p : m.base.values()) {
             String fileName = prefixed || !p.name().startsWith(P) ? p.name() : p.name().substring(P.length());
-            if (m.conv1d.contains(p.name()) || !fileName.equals(p.name())) {
-                long[] s = p.value().shape();
-                long[] fileShape = m.conv1d.contains(p.name()) ? new long[]{s[1], s[0]} : s;
-                Parameter t = new Parameter(fileName, Nd4j.zeros(DataType.FLOAT, fileShape), false);
-                staged.put(t, p);
-                byFileName.put(fileName, t);
-            } else byFileName.put(fileName, p);
+            INDArray target = m.conv1d.contains(p.name()) ? p.value().transpose() : p.value();
+            byFileName.put(fileName, target == p.value() && fileName.equals(p.name()) ? p : new Parameter(fileName, target, false));
         }
         List<String> unexpected = Checkpoint.load(files, byFileName, k -> isIgnorable(k, config));
-        staged.forEach((t, p) -> p.value().assign(m.conv1d.contains(p.name()) ? t.value().transpose() : t.value()));
         if (!unexpected.isEmpty()) LOG.warn("{}: ignoring {} unexpected tensor(s): {}", dir, unexpected.size(), unexpected);
         return m;
     }
