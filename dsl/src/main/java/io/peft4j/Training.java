@@ -46,6 +46,9 @@ final class Training {
         Trainer trainer = new Trainer(model, o.toTrainingConfig());
         for (TrainingListener l : GLOBAL) trainer.addListener(l);
         if (o.progress() && GLOBAL.isEmpty()) trainer.addListener(new ProgressBar());
-        return trainer.train(tb, eb);
+        TrainingResult r = trainer.train(tb, eb);
+        // the trainer consumed the interrupt to end cleanly; restore it so the caller's next safe point stops too
+        if (r.outcome() == TrainingResult.Outcome.INTERRUPTED) Thread.currentThread().interrupt();
+        return r;
     }
 }

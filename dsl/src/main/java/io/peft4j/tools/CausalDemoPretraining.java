@@ -86,16 +86,7 @@ public final class CausalDemoPretraining {
 
     /** Pretrains the causal demo model from {@code dataDir} (train.jsonl) into {@code out}. */
     public static TrainingResult run(Path dataDir, Path out, Recipe recipe, boolean progress) {
-        Dataset train = Datasets.dialogsum(dataDir).train();
-        List<String> texts = new ArrayList<>();
-        for (int i = 0; i < train.size(); i++) {
-            var ex = train.example(i);
-            texts.add(ex.dialogue());
-            texts.add(ex.summary());
-        }
-        // the instruction words the fine-tuning prompt uses must be in the vocabulary and known to the model
-        String prompt = PromptTemplate.SUMMARIZE.apply("");
-        for (int i = 0; i < 50; i++) texts.add(prompt);
+        List<String> texts = DemoPretraining.texts(Datasets.dialogsum(dataDir).train(), PromptTemplate.SUMMARIZE.apply(""));
 
         long t0 = System.nanoTime();
         BpeTrainer.Vocabulary vocab = new BpeTrainer(recipe.vocabSize(), 2).train(texts);
@@ -134,8 +125,8 @@ public final class CausalDemoPretraining {
         gen.put("max_new_tokens", 64);
         AtomicFiles.writeString(out.resolve("generation_config.json"), gen.toPrettyString() + "\n");
         List<Double> losses = result.stepLosses();
-        double first = mean(losses.subList(0, Math.min(20, losses.size())));
-        double last = mean(losses.subList(Math.max(0, losses.size() - 20), losses.size()));
+        double first = DemoPretraining.mean(losses.subList(0, Math.min(20, losses.size())));
+        double last = DemoPretraining.mean(losses.subList(Math.max(0, losses.size() - 20), losses.size()));
         long params = 0;
         for (var p : model.baseParameters().values()) params += p.size();
         AtomicFiles.writeString(out.resolve("RECIPE.md"), """
@@ -155,11 +146,5 @@ public final class CausalDemoPretraining {
             vocab.tokens().size(), vocab.merges().size(), recipe.maxLength(), result.steps(), result.tokens(), result.wallSeconds(),
             System.getenv("OMP_NUM_THREADS"), first, last));
         return result;
-    }
-
-    private static double mean(List<Double> xs) {
-        double s = 0;
-        for (double x : xs) s += x;
-        return xs.isEmpty() ? Double.NaN : s / xs.size();
     }
 }
