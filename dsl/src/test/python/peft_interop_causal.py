@@ -1,20 +1,19 @@
-"""Python PEFT 0.21 interoperability check for causal-LM adapters and checkpoints saved by peft4j.
+"""Python PEFT 0.21 interoperability check for decoder-only adapters and models saved by peft4j.
 
 Usage (see README.md in this folder):
-    python peft_interop_causal.py SAVED_DIR MODEL_DIR OUT_JSON
+    python peft_interop_causal.py ADAPTERS_DIR SHARED_CAUSAL_DIR OUT_JSON
 
-SAVED_DIR holds what peft4j wrote (WriteInteropAdaptersTest, e.g. the gpt2/ sub-folder): folders with
-an adapter_config.json are PEFT adapters, loaded with peft.PeftModel.from_pretrained onto the model in
-MODEL_DIR (AutoModelForCausalLM, float32, eval mode); folders with a config.json are whole models saved
-by peft4j, loaded with AutoModelForCausalLM.from_pretrained. Loss and logits on the batches of
-MODEL_DIR/expected.json are recorded for each (adapters unmerged and after merge_and_unload()), with
-PEFT's parameter counts and the fan_in_fan_out / task_type PEFT ends up using. PythonInteropTest
-compares peft4j's outputs with them.
+ADAPTERS_DIR/<model>/<kind> hold the adapters written by WriteInteropAdaptersTest (CausalInteropAdapters)
+for the shared fixture <model> (../shared/fixtures/causal/<model>), and ADAPTERS_DIR/<model>/saved_model
+the base model as peft4j's save() wrote it. Each adapter is loaded with
+peft.PeftModel.from_pretrained onto AutoModelForCausalLM.from_pretrained(fixture, dtype=float32); loss
+and logits on the fixture batches are recorded unmerged (plus greedy generation on left-padded
+batches) and after merge_and_unload(). saved_model is loaded with transformers alone and compared with
+the fixture model. CausalPythonInteropTest compares peft4j's outputs with these records.
 """
 import json
 import os
 import sys
-import warnings
 
 import torch
 from peft import PeftModel
@@ -27,52 +26,57 @@ def summary(t):
             "abs_sum": float(flat.abs().sum())}
 
 
-def run(model, batches):
+def run(model, batches, generate):
     out = []
     with torch.no_grad():
         for b in batches:
-            r = model(input_ids=torch.tensor(b["input_ids"]), attention_mask=torch.tensor(b["attention_mask"]),
-                      labels=torch.tensor(b["labels"]))
-            out.append({"logits": summary(r.logits), "loss": float(r.loss), "_logits": r.logits})
+            ids, mask = torch.tensor(b["input_ids"]), torch.tensor(b["attention_mask"])
+            r = model(input_ids=ids, attention_mask=mask, labels=torch.tensor(b["labels"]))
+            e = {"logits": summary(r.logits), "loss": float(r.loss), "_logits": r.logits}
+            if generate and b.get("padding_side") == "left":
+                e["greedy_sequences"] = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=12,
+                                                       do_sample=False).tolist()
+            out.append(e)
     return out
 
 
-def strip(entries):
-    for r in entries:
+def strip(rows):
+    for r in rows:
         r.pop("_logits", None)
-    return entries
+    return rows
 
 
-def load(model_dir):
-    return AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+def load(path):
+    return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
 
 
-def main(saved, model_dir, out_json):
-    batches = json.load(open(os.path.join(model_dir, "expected.json")))["batches"]
+def main(adapters, shared, out_json):
     result = {"peft": __import__("peft").__version__, "transformers": __import__("transformers").__version__,
-              "torch": torch.__version__, "model": os.path.basename(os.path.normpath(model_dir)), "adapters": {}, "models": {}}
-    for name in sorted(os.listdir(saved)):
-        d = os.path.join(saved, name)
-        if os.path.isfile(os.path.join(d, "adapter_config.json")):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                model = PeftModel.from_pretrained(load(model_dir), d, is_trainable=True).eval()
-            trainable, total = model.get_nb_trainable_parameters()
-            cfg = model.peft_config["default"]
-            entry = {"trainable_params": trainable, "all_params": total, "task_type": str(cfg.task_type),
-                     "fan_in_fan_out": bool(cfg.fan_in_fan_out),
-                     "lora_modules": sorted(n[len("base_model.model."):-len(".lora_A.default.weight")]
-                                            for n, _ in model.named_parameters() if n.endswith(".lora_A.default.weight")),
-                     "warnings": sorted({str(w.message) for w in caught if "fan_in_fan_out" in str(w.message)}),
-                     "unmerged": run(model, batches)}
-            merged = model.merge_and_unload().eval()
-            entry["merged"] = run(merged, batches)
-            for u, m in zip(entry["unmerged"], entry["merged"]):
+              "torch": torch.__version__, "models": {}}
+    for model in sorted(os.listdir(adapters)):
+        fixture = os.path.join(shared, model)
+        batches = json.load(open(os.path.join(fixture, "expected.json")))["batches"]
+        entry = {"adapters": {}}
+        for kind in sorted(os.listdir(os.path.join(adapters, model))):
+            if kind == "saved_model":
+                continue
+            pm = PeftModel.from_pretrained(load(fixture), os.path.join(adapters, model, kind), is_trainable=True).eval()
+            trainable, total = pm.get_nb_trainable_parameters()
+            a = {"peft_type": pm.peft_config["default"].peft_type.value, "trainable_params": trainable, "all_params": total,
+                 "unmerged": run(pm, batches, True)}
+            a["merged"] = run(pm.merge_and_unload().eval(), batches, False)
+            for u, m in zip(a["unmerged"], a["merged"]):
                 m["max_abs_diff_vs_unmerged"] = float((u["_logits"] - m["_logits"]).abs().max())
-            strip(entry["unmerged"]); strip(entry["merged"])
-            result["adapters"][name] = entry
-        elif os.path.isfile(os.path.join(d, "config.json")):
-            result["models"][name] = {"outputs": strip(run(load(d), batches))}
+            strip(a["unmerged"]); strip(a["merged"])
+            entry["adapters"][kind] = a
+        saved = os.path.join(adapters, model, "saved_model")
+        if os.path.isdir(saved):
+            ref = run(load(fixture), batches, False)
+            mine = run(load(saved), batches, False)
+            entry["saved_model"] = {"max_abs_diff_vs_fixture": max(float((x["_logits"] - y["_logits"]).abs().max())
+                                                                   for x, y in zip(ref, mine)),
+                                    "batches": strip(mine)}
+        result["models"][model] = entry
     with open(out_json, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")

@@ -10,9 +10,9 @@ import java.util.SplittableRandom;
  * Greedy and beam-search decoding for every family, with transformers' conventions: each output row
  * is the session's prefix (the decoder start token, or a causal model's prompt) followed by the new
  * tokens; a greedy row that has emitted EOS is padded with pad; decoding stops when every row has
- * finished or after max_new_tokens. Beam search follows transformers' beam scorer (length_penalty
- * over the generated length, early_stopping as configured; one returned sequence per input). The
- * model side (prompt, KV caches, positions) lives in its {@link DecodingSession}.
+ * finished or after max_new_tokens. Beam search follows transformers 5.x's {@code _beam_search}
+ * (see {@link #beam}; one returned sequence per input). The model side (prompt, KV caches,
+ * positions) lives in its {@link DecodingSession}.
  */
 public final class Generator {
     private Generator() {}
@@ -34,7 +34,7 @@ public final class Generator {
      * As {@link #generate(LanguageModel, int[][], int[][], GenerationConfig)}, streaming tokens to
      * {@code listener} and ending rows where {@code stop} says so (both may be null; beam search
      * streams nothing: its tokens are known only at the end). An interrupt of the calling thread
-     * stops decoding between two steps with an {@link io.peft4j.progress.OperationInterruptedException}.
+     * stops decoding between two steps with a {@link java.util.concurrent.CancellationException}.
      */
     public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g,
                                    TokenListener listener, StopCondition stop) {
@@ -50,7 +50,7 @@ public final class Generator {
     }
 
     static void checkInterrupt() {
-        if (Thread.currentThread().isInterrupted()) throw new io.peft4j.progress.OperationInterruptedException("generate", 0, 0);
+        if (Thread.currentThread().isInterrupted()) throw new java.util.concurrent.CancellationException("generation interrupted");
     }
 
     /** Greedy search or sampling (one row per input); processors see each row's whole sequence (prefix + new tokens). */
@@ -107,173 +107,162 @@ public final class Generator {
         return best;
     }
 
-    /** The log-softmax of a row, rounded to float32 as PyTorch's {@code log_softmax} of float32 logits gives it. */
-    private static double[] logSoftmax(double[] v) {
+    private static void logSoftmaxInPlace(double[] v) {
         double max = Double.NEGATIVE_INFINITY;
-        for (double x : v) max = Math.max(max, (float) x);
+        for (double x : v) max = Math.max(max, x);
         double sum = 0;
-        for (double x : v) sum += Math.exp((float) x - max);
+        for (double x : v) sum += Math.exp(x - max);
         double lse = max + Math.log(sum);
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) out[i] = (float) ((float) v[i] - lse);
-        return out;
+        for (int i = 0; i < v.length; i++) v[i] -= lse;
     }
 
-    /** Indexes of the {@code n} largest values, largest first; equal values keep index order. */
-    private static int[] topIndexes(float[] v, int n) {
-        int[] top = new int[n];
-        float[] val = new float[n];
-        int have = 0;
-        for (int i = 0; i < v.length; i++) {
-            float x = v[i];
-            if (have == n && !(x > val[n - 1])) continue;
-            int q = have < n ? have++ : n - 1;
-            while (q > 0 && x > val[q - 1]) { val[q] = val[q - 1]; top[q] = top[q - 1]; q--; }
-            val[q] = x; top[q] = i;
-        }
-        return have == n ? top : Arrays.copyOf(top, have);
-    }
-
-    private static final float NEG = -1.0e9f;
+    /** A candidate continuation: accumulated log-probability, source row, token. */
+    private record Cand(double score, int from, int token) {}
 
     /**
-     * Beam search as transformers 5.x' {@code _beam_search} computes it (scores in float32), one
-     * returned sequence per input row. Each step takes the top {@code 2 k} continuations of the
-     * {@code k} running beams ({@code (1 + number of eos ids) k} with several eos ids); those ending in EOS (or reaching max_new_tokens) among the top
-     * {@code k} become finished hypotheses scored {@code sum_logprobs / generated_length^length_penalty}
-     * (EOS counted) and compete for {@code k} finished slots; the best {@code k} others keep running.
-     * A row stops taking finished hypotheses once its best running beam, length-normalised at the
-     * current length, cannot beat its worst finished one (transformers' default heuristic); decoding
-     * stops when no row can improve, or at max_new_tokens. The output is each row's best finished
-     * sequence (prefix, generated tokens, EOS), cut to the longest one and filled after EOS with
-     * {@code pad_token_id or eos_token_id} as transformers writes it (a pad id of 0 fills with EOS).
+     * Beam search as transformers 5.x's {@code _beam_search} computes it, per input row: the top
+     * {@code max(2, 1 + #eos) x k} continuations over the k running beams; a continuation that
+     * emits an eos token or reaches max length is finished, and only those ranked among the first k
+     * may enter the k finished hypotheses (score = sum of log-probabilities / generated length ^
+     * length_penalty, the eos or last token counted); the k best unfinished continuations run on.
+     * A row stops improving once its best running score over the current generated length cannot beat
+     * its worst finished hypothesis (all k finished; early_stopping true: as soon as all are). The
+     * result is each row's best finished hypothesis, all rows cut to the prompt plus the longest
+     * returned generation and filled with pad (eos when pad is 0, as transformers' {@code pad or eos}).
      */
     public static int[][] beam(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
-        int eos = g.eosTokenId(), eosCount = eos < 0 ? 0 : g.eosTokenIds().size();
-        // transformers keeps max(2, 1 + number of eos tokens) * k candidates, so k can always keep running
-        int b = ids.length, k = g.numBeams(), n = b * k, maxNew = g.maxNewTokens(), keep = Math.max(2, 1 + eosCount) * k;
-        double lp = g.lengthPenalty();
-        DecodingSession sess = m.startDecoding(ids, mask, k, maxNew);
+        if (g.numBeams() == 1) return greedy(m, ids, mask, g);      // transformers' generate runs greedy search for one beam
+        int b = ids.length, k = g.numBeams(), n = b * k;
+        DecodingSession sess = m.startDecoding(ids, mask, k, g.maxNewTokens());
         int[][] prefix = sess.prefix();
-        int p = prefix[0].length;
-        int[][] run = new int[n][0];                          // generated tokens of each running beam
-        float[] runScore = new float[n];
-        for (int i = 0; i < n; i++) runScore[i] = i % k == 0 ? 0f : NEG;
-        int[][][] fin = new int[b][k][];                      // finished slots per input row
-        float[][] finScore = new float[b][k];
+        int p = prefix[0].length;                       // prompt length: not counted in the length penalty
+        int maxLen = p + g.maxNewTokens();
+        int keep = Math.max(2, 1 + g.eosTokenIds().size()) * k;
+        double lp = g.lengthPenalty();
+        int[][] run = new int[n][];                     // running sequences [N][curLen]
+        double[] runScore = new double[n];
+        for (int i = 0; i < n; i++) { run[i] = prefix[i].clone(); runScore[i] = i % k == 0 ? 0.0 : -1e9; }
+        int[][][] fin = new int[b][k][];                // finished hypotheses per input
+        double[][] finScore = new double[b][k];
         boolean[][] finDone = new boolean[b][k];
-        for (float[] r : finScore) Arrays.fill(r, NEG);
-        boolean[] unsatisfied = new boolean[b];               // the row can still improve its finished set
-        Arrays.fill(unsatisfied, true);
-        int[] tokens = null;
-        for (int step = 0; step < maxNew; step++) {
+        boolean[] improvable = new boolean[b];
+        for (int bi = 0; bi < b; bi++) { Arrays.fill(finScore[bi], -1e9); improvable[bi] = true; }
+        int curLen = p;
+        double[][] logits = sess.first();
+        while (true) {
             checkInterrupt();
-            NativeMemory.collectOccasionally();
-            double[][] logits = tokens == null ? sess.first() : sess.next(tokens);
-            int vocab = logits[0].length, genLen = step + 1;
-            boolean atMax = step + 1 >= maxNew;
-            float denom = (float) Math.pow(genLen, lp);
-            int[][] nextRun = new int[n][];
-            float[] nextScore = new float[n];
-            int[] src = new int[n], nextTok = new int[n];
             boolean allHit = true;
+            int[] src = new int[n], tok = new int[n];
+            int[][] nextRun = new int[n][];
+            double[] nextScore = new double[n];
             for (int bi = 0; bi < b; bi++) {
-                float[] acc = new float[k * vocab];
+                Cand[] top = topContinuations(logits, runScore, run, curLen, g, bi, k, keep);
+                boolean[] hit = new boolean[top.length];
+                for (int c = 0; c < top.length; c++) {
+                    hit[c] = g.isEos(top[c].token()) || curLen + 1 >= maxLen;
+                    allHit &= hit[c];
+                }
+                // running beams for the next step: the k best continuations that did not finish
+                Integer[] order = new Integer[top.length];
+                for (int c = 0; c < order.length; c++) order[c] = c;
+                double[] runKey = new double[top.length];
+                for (int c = 0; c < top.length; c++) runKey[c] = top[c].score() + (hit[c] ? -1e9 : 0);
+                Arrays.sort(order, (x, y) -> Double.compare(runKey[y], runKey[x]));
                 for (int j = 0; j < k; j++) {
-                    int row = bi * k + j;
-                    double[] lsm = logSoftmax(logits[row]);
-                    if (g.repetitionPenalty() != 1.0 || g.noRepeatNgramSize() > 0) {   // on the log-probabilities, as transformers
-                        int[] seq = appended(prefix[row], run[row]);
-                        LogitsProcessors.repetitionPenalty(lsm, seq, seq.length, g.repetitionPenalty());
-                        LogitsProcessors.noRepeatNgram(lsm, seq, seq.length, g.noRepeatNgramSize());
-                    }
-                    float s = runScore[row];
-                    for (int t = 0; t < vocab; t++) acc[j * vocab + t] = (float) lsm[t] + s;
+                    Cand c = top[order[j]];
+                    int r = bi * k + j;
+                    src[r] = c.from(); tok[r] = c.token();
+                    nextRun[r] = append(run[c.from()], c.token());
+                    nextScore[r] = runKey[order[j]];
                 }
-                int[] cand = topIndexes(acc, keep);
-                int c = cand.length;
-                float[] cScore = new float[c];
-                boolean[] hit = new boolean[c];
-                for (int r = 0; r < c; r++) {
-                    cScore[r] = acc[cand[r]];
-                    hit[r] = (eos >= 0 && g.isEos(cand[r] % vocab)) || atMax;
-                    allHit &= hit[r];
+                // finished hypotheses: the k best of the old ones and the continuations that just finished among the first k
+                boolean full = true;
+                for (boolean f : finDone[bi]) full &= f;
+                int total = k + top.length;
+                double[] mScore = new double[total];
+                int[][] mSeq = new int[total][];
+                boolean[] mDone = new boolean[total];
+                for (int j = 0; j < k; j++) { mScore[j] = finScore[bi][j]; mSeq[j] = fin[bi][j]; mDone[j] = finDone[bi][j]; }
+                for (int c = 0; c < top.length; c++) {
+                    boolean just = hit[c] && c < k;
+                    double sc = top[c].score() / Math.pow(curLen + 1 - p, lp);
+                    if (full && g.earlyStopping()) sc += -1e9;
+                    if (!improvable[bi]) sc += -1e9;
+                    if (!just) sc += -1e9;
+                    mScore[k + c] = sc;
+                    mSeq[k + c] = just ? append(run[top[c].from()], top[c].token()) : null;
+                    mDone[k + c] = just;
                 }
-                // running beams of the next step: the best k candidates that did not stop
-                float[] runnable = new float[c];
-                for (int r = 0; r < c; r++) runnable[r] = hit[r] ? cScore[r] + NEG : cScore[r];
-                int[] next = topIndexes(runnable, k);
+                Integer[] mo = new Integer[total];
+                for (int j = 0; j < total; j++) mo[j] = j;
+                Arrays.sort(mo, (x, y) -> Double.compare(mScore[y], mScore[x]));
                 for (int j = 0; j < k; j++) {
-                    int r = next[j], from = bi * k + cand[r] / vocab, row = bi * k + j;
-                    src[row] = from;
-                    nextTok[row] = cand[r] % vocab;
-                    nextScore[row] = runnable[r];
-                    nextRun[row] = Arrays.copyOf(run[from], run[from].length + 1);
-                    nextRun[row][run[from].length] = nextTok[row];
+                    finScore[bi][j] = mScore[mo[j]]; fin[bi][j] = mSeq[mo[j]]; finDone[bi][j] = mDone[mo[j]];
                 }
-                // finished slots: merge the old ones with the top-k candidates that just stopped
-                boolean full = g.earlyStopping();
-                for (boolean x : finDone[bi]) full &= x;
-                float[] merged = new float[k + c];
-                int[][] mergedSeq = new int[k + c][];
-                boolean[] mergedDone = new boolean[k + c];
-                for (int j = 0; j < k; j++) { merged[j] = finScore[bi][j]; mergedSeq[j] = fin[bi][j]; mergedDone[j] = finDone[bi][j]; }
-                for (int r = 0; r < c; r++) {
-                    boolean just = hit[r] && r < k;
-                    float sc = cScore[r] / denom;
-                    if (full) sc += NEG;
-                    if (!unsatisfied[bi]) sc += NEG;
-                    if (!just) sc += NEG;
-                    int from = bi * k + cand[r] / vocab;
-                    merged[k + r] = sc;
-                    mergedSeq[k + r] = just ? appended(run[from], cand[r] % vocab) : null;
-                    mergedDone[k + r] = just;
-                }
-                int[] best = topIndexes(merged, k);
-                int[][] nf = new int[k][];
-                float[] ns = new float[k];
-                boolean[] nd = new boolean[k];
-                for (int j = 0; j < k; j++) { nf[j] = mergedSeq[best[j]]; ns[j] = merged[best[j]]; nd[j] = mergedDone[best[j]]; }
-                fin[bi] = nf; finScore[bi] = ns; finDone[bi] = nd;
             }
+            run = nextRun; runScore = nextScore;
+            curLen++;
+            boolean anyImprovable = false, allFinished = true;
+            for (int bi = 0; bi < b; bi++) {
+                double best = runScore[bi * k] / Math.pow(curLen - p, lp);
+                boolean all = true;
+                double worst = Double.POSITIVE_INFINITY;
+                for (int j = 0; j < k; j++) { all &= finDone[bi][j]; worst = Math.min(worst, finScore[bi][j]); }
+                improvable[bi] &= best > (all ? worst : -1e9);
+                anyImprovable |= improvable[bi];
+                allFinished &= all;
+            }
+            if (!anyImprovable || (allFinished && g.earlyStopping()) || allHit || curLen >= maxLen) break;
             sess.reorder(src);
-            run = nextRun; runScore = nextScore; tokens = nextTok;
-            // can a running beam still beat the worst finished one? (transformers' default heuristic)
-            boolean anyUnsatisfied = false, allFinished = true;
-            for (int bi = 0; bi < b; bi++) {
-                float bestRunning = runScore[bi * k] / denom;
-                float worst = Float.POSITIVE_INFINITY;
-                for (float x : finScore[bi]) worst = Math.min(worst, x);
-                boolean improvable = false;
-                for (int j = 0; j < k; j++) if (bestRunning > (finDone[bi][j] ? worst : NEG)) improvable = true;
-                unsatisfied[bi] &= improvable;
-                anyUnsatisfied |= unsatisfied[bi];
-                for (boolean x : finDone[bi]) allFinished &= x;
-            }
-            boolean openBeam = !(allFinished && g.earlyStopping());
-            if (!(anyUnsatisfied && openBeam && !allHit)) break;
+            NativeMemory.collectOccasionally();
+            logits = sess.next(tok);
         }
-        int longest = 0;
-        for (int bi = 0; bi < b; bi++) longest = Math.max(longest, fin[bi][0] == null ? 0 : fin[bi][0].length);
-        int fill = eos < 0 ? -1 : g.padTokenId() != 0 ? g.padTokenId() : eos;   // transformers: pad_token_id or eos_token_id
-        int[][] out = new int[b][p + longest];
+        // transformers 5 fills finished beams with `pad_token_id or eos_token_id[0]`: eos where pad is 0 (T5)
+        int fill = g.padTokenId() != 0 || g.eosTokenIds().isEmpty() ? g.padTokenId() : g.eosTokenId();
+        int width = p;
+        int[][] best = new int[b][];
+        for (int bi = 0; bi < b; bi++) {
+            best[bi] = fin[bi][0] != null ? fin[bi][0] : run[bi * k];
+            width = Math.max(width, best[bi].length);
+        }
+        int[][] out = new int[b][width];
         for (int bi = 0; bi < b; bi++) {
             Arrays.fill(out[bi], fill);
-            System.arraycopy(prefix[bi * k], 0, out[bi], 0, p);
-            if (fin[bi][0] != null) System.arraycopy(fin[bi][0], 0, out[bi], p, fin[bi][0].length);
+            System.arraycopy(best[bi], 0, out[bi], 0, best[bi].length);
         }
         return out;
     }
 
-    private static int[] appended(int[] a, int[] b) {
-        int[] r = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, r, a.length, b.length);
-        return r;
+    private static int[] append(int[] seq, int token) {
+        int[] s = Arrays.copyOf(seq, seq.length + 1);
+        s[seq.length] = token;
+        return s;
     }
 
-    private static int[] appended(int[] a, int t) {
-        int[] r = Arrays.copyOf(a, a.length + 1);
-        r[a.length] = t;
-        return r;
+    /** The {@code want} best (beam, token) continuations of input {@code bi}, best first (log-softmax plus beam score). */
+    private static Cand[] topContinuations(double[][] logits, double[] beamScore, int[][] run, int curLen, GenerationConfig g,
+                                           int bi, int k, int want) {
+        int v = logits[0].length;
+        double[] topS = new double[want];
+        int[] topI = new int[want];
+        Arrays.fill(topS, Double.NEGATIVE_INFINITY);
+        Arrays.fill(topI, -1);
+        for (int j = 0; j < k; j++) {
+            double[] row = logits[bi * k + j].clone();
+            logSoftmaxInPlace(row);
+            LogitsProcessors.repetitionPenalty(row, run[bi * k + j], curLen, g.repetitionPenalty());
+            LogitsProcessors.noRepeatNgram(row, run[bi * k + j], curLen, g.noRepeatNgramSize());
+            for (int t = 0; t < v; t++) {
+                double sc = row[t] + beamScore[bi * k + j];
+                if (sc > topS[want - 1]) {
+                    int q = want - 1;
+                    while (q > 0 && sc > topS[q - 1]) { topS[q] = topS[q - 1]; topI[q] = topI[q - 1]; q--; }
+                    topS[q] = sc; topI[q] = j * v + t;
+                }
+            }
+        }
+        Cand[] out = new Cand[want];
+        for (int r = 0; r < want; r++) out[r] = new Cand(topS[r], bi * k + topI[r] / v, topI[r] % v);
+        return out;
     }
 }

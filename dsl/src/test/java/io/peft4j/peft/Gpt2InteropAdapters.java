@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * The GPT-2 adapters of the Python interoperability check, built deterministically by peft4j on the
- * project's tiny_gpt2 fixture: {@code dsl/src/test/python/peft_interop_causal.py} loads what
+ * project's tiny_gpt2 fixture: {@code dsl/src/test/python/peft_interop_gpt2.py} loads what
  * {@link #saveAll} writes with transformers + PEFT and records its outputs in
  * {@code python-interop-gpt2.json}; {@link PythonInteropTest} rebuilds the same adapters and compares.
  */

@@ -66,7 +66,7 @@ class PythonInteropTest {
     /**
      * GPT-2 (causal LM, Conv1D modules): LoRA adapters peft4j saves load in Python PEFT on the
      * transformers model with equal logits, unmerged and merged (recorded by
-     * dsl/src/test/python/peft_interop_causal.py in python-interop-gpt2.json).
+     * dsl/src/test/python/peft_interop_gpt2.py in python-interop-gpt2.json).
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"gpt2_lora_c_attn", "gpt2_lora_all_rslora_patterns", "gpt2_lora_c_attn_lm_head"})
