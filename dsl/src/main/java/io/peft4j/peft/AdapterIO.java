@@ -80,7 +80,9 @@ public final class AdapterIO {
         }
         for (Parameter p : modulesToSave(lora.model(), c)) t.put(PREFIX + p.name(), p.value().castTo(DataType.FLOAT));
         Targets peftTargets = TargetResolver.of(lora.model()).toPeft(c.targets());
-        writeConfig(dir, LoraConfigJson.toJson(c, peftTargets, baseModelNameOrPath, LoraConfigJson.taskType(lora.model())));
+        LanguageModel model = lora.model();
+        boolean fanInFanOut = lora.targetedModules(adapter).stream().anyMatch(model::fanInFanOut);
+        writeConfig(dir, LoraConfigJson.toJson(c, peftTargets, baseModelNameOrPath, LoraConfigJson.taskType(model), fanInFanOut));
         SafeTensors.write(dir.resolve(WEIGHTS), t, Map.of("format", "pt"), dtype);
     }
 
@@ -176,6 +178,22 @@ public final class AdapterIO {
         return p;
     }
 
+    /**
+     * PEFT's {@code fan_in_fan_out} says whether the targets store their weight [in, out] (GPT-2's
+     * Conv1D). peft4j holds every weight [out, in] and A/B have the same shapes either way, so the flag
+     * changes no number; like PEFT, a value that disagrees with the modules is corrected with a warning.
+     */
+    static void checkFanInFanOut(JsonNode value, List<String> modules, LanguageModel model, Path file) {
+        boolean declared = value != null && value.asBoolean(false);
+        List<String> conv = modules.stream().filter(model::fanInFanOut).toList();
+        if (!declared && !conv.isEmpty())
+            LOG.warn("{}: fan_in_fan_out is {} but the target module {} is a Conv1D (weight stored [in, out]); "
+                + "using fan_in_fan_out = true, as PEFT does", file, value == null ? "missing" : value, conv.get(0));
+        else if (declared && conv.isEmpty())
+            LOG.warn("{}: fan_in_fan_out is true but the target modules are plain linear layers; using fan_in_fan_out = false, "
+                + "as PEFT does", file);
+    }
+
     /** A {@code task_type} that names the other kind of model (seq2seq vs causal) is an error naming both. */
     static void checkTaskType(JsonNode config, LanguageModel model, Path file) {
         JsonNode t = config.get("task_type");
@@ -217,6 +235,7 @@ public final class AdapterIO {
         } catch (IllegalArgumentException e) {   // e.g. NoMatchingTargetException: the config does not fit this model
             throw new FileFormatException(dir.resolve(CONFIG), e.getMessage(), e);
         }
+        checkFanInFanOut(readConfigJson(dir).get("fan_in_fan_out"), modules, model, dir.resolve(CONFIG));
         Map<String, long[]> expected = new LinkedHashMap<>();
         for (String m : modules) {
             var p = model.projections().get(m).get();

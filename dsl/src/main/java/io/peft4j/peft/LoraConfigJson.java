@@ -34,13 +34,14 @@ public final class LoraConfigJson {
 
     /** Keys of features peft4j lacks: each must be absent, null, false, {} or [] (the value PEFT writes when off). */
     static final Set<String> MUST_BE_OFF = Set.of("alora_invocation_tokens", "arrow_config", "corda_config",
-        "ensure_weight_tying", "eva_config", "exclude_modules", "fan_in_fan_out", "kasa_config", "layer_replication",
+        "ensure_weight_tying", "eva_config", "exclude_modules", "kasa_config", "layer_replication",
         "loftq_config", "lora_bias", "lora_ga_config", "megatron_config", "monteclora_config", "target_parameters",
         "trainable_token_indices", "use_bdlora", "use_qalora", "velora_config");
 
     /** Keys read into {@link LoraConfig}. */
     static final Set<String> READ = Set.of("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "use_rslora",
-        "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "modules_to_save", "use_dora");
+        "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "modules_to_save", "use_dora",
+        "fan_in_fan_out");   // fan_in_fan_out: checked against the model's modules by AdapterIO (PEFT corrects it per module)
 
     /** PEFT's {@code task_type} for adapters of {@code model}: SEQ_2_SEQ_LM (T5) or CAUSAL_LM (decoder-only). */
     public static String taskType(io.peft4j.model.LanguageModel model) { return model.encoderDecoder() ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"; }
@@ -53,8 +54,19 @@ public final class LoraConfigJson {
         return toJson(c, peftTargets, baseModelNameOrPath, "SEQ_2_SEQ_LM");
     }
 
-    /** PEFT's adapter_config.json for a LoRA adapter (sorted keys, PEFT 0.21's set). */
+    /** PEFT's adapter_config.json for a LoRA adapter on modules without Conv1D storage (fan_in_fan_out false). */
     public static ObjectNode toJson(LoraConfig c, Targets peftTargets, String baseModelNameOrPath, String taskType) {
+        return toJson(c, peftTargets, baseModelNameOrPath, taskType, false);
+    }
+
+    /**
+     * PEFT's adapter_config.json for a LoRA adapter (sorted keys, PEFT 0.21's set).
+     *
+     * @param taskType     {@code SEQ_2_SEQ_LM} or {@code CAUSAL_LM}
+     * @param fanInFanOut  true when the targets are Conv1D modules (GPT-2), as PEFT records it
+     */
+    public static ObjectNode toJson(LoraConfig c, Targets peftTargets, String baseModelNameOrPath, String taskType, boolean fanInFanOut) {
+        if (!TASK_TYPES.contains(taskType)) throw new IllegalArgumentException("task_type '" + taskType + "' is not one of " + TASK_TYPES);
         JsonNodeFactory f = JsonNodeFactory.instance;
         TreeMap<String, JsonNode> m = new TreeMap<>();
         for (String k : List.of("alora_invocation_tokens", "arrow_config", "auto_mapping", "corda_config", "eva_config",
@@ -62,7 +74,7 @@ public final class LoraConfigJson {
             "monteclora_config", "revision", "target_parameters", "trainable_token_indices", "use_bdlora", "velora_config"))
             m.put(k, f.nullNode());
         m.put("ensure_weight_tying", f.booleanNode(false));
-        m.put("fan_in_fan_out", f.booleanNode(false));
+        m.put("fan_in_fan_out", f.booleanNode(fanInFanOut));
         m.put("lora_bias", f.booleanNode(false));
         m.put("use_dora", f.booleanNode(c.useDora()));
         m.put("use_qalora", f.booleanNode(false));
@@ -122,6 +134,9 @@ public final class LoraConfigJson {
         String task = n.path("task_type").asText("SEQ_2_SEQ_LM");
         if (!n.path("task_type").isNull() && !TASK_TYPES.contains(task))
             throw new FileFormatException(file, "task_type is '" + task + "'; peft4j reads \"SEQ_2_SEQ_LM\" (T5) and \"CAUSAL_LM\" (decoder-only) adapters");
+        JsonNode fifo = n.get("fan_in_fan_out");
+        if (fifo != null && !fifo.isNull() && !fifo.isBoolean())
+            throw new FileFormatException(file, "fan_in_fan_out must be true or false, got " + fifo);
         try {
             int r = intValue(n, "r", 8, file);
             double alpha = n.has("lora_alpha") && !n.get("lora_alpha").isNull() ? num(n, "lora_alpha", file) : 8;

@@ -33,7 +33,7 @@ class AdapterConfigRobustnessTest {
         "{\"peft_type\":\"LORA\",\"use_dora\":\"yes\"}|use_dora must be true or false",
         "{\"peft_type\":\"LORA\",\"bias\":\"all\"}|bias = 'all'",
         "{\"peft_type\":\"LORA\",\"use_rslora\":\"yes\"}|use_rslora must be true or false",
-        "{\"peft_type\":\"LORA\",\"fan_in_fan_out\":true}|'fan_in_fan_out' = true is not supported",
+        "{\"peft_type\":\"LORA\",\"fan_in_fan_out\":\"yes\"}|fan_in_fan_out must be true or false",
         "{\"peft_type\":\"LORA\",\"layer_replication\":[[0,1]]}|'layer_replication'",
         "{\"peft_type\":\"LORA\",\"task_type\":\"TOKEN_CLS\"}|task_type is 'TOKEN_CLS'",
         "{\"peft_type\":\"IA3\"}|peft_type is 'IA3', expected \"LORA\"",

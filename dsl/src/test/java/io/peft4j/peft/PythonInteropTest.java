@@ -65,6 +65,71 @@ class PythonInteropTest {
         }
     }
 
+    static JsonNode pythonGpt2() throws Exception {
+        try (InputStream in = PythonInteropTest.class.getResourceAsStream("python-interop-gpt2.json")) {
+            return new ObjectMapper().readTree(in);
+        }
+    }
+
+    /**
+     * GPT-2 (causal LM, Conv1D modules): LoRA adapters peft4j saves load in Python PEFT on the
+     * transformers model with equal logits, unmerged and merged (recorded by
+     * dsl/src/test/python/peft_interop_gpt2.py in python-interop-gpt2.json).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gpt2_lora_c_attn", "gpt2_lora_all_rslora_patterns", "gpt2_lora_c_attn_lm_head"})
+    void gpt2AdaptersMatchPythonPeft(String kind, @TempDir Path tmp) throws Exception {
+        JsonNode py = pythonGpt2().get("adapters").get(kind);
+        JsonNode batches = io.peft4j.model.gpt2.Gpt2Fixtures.expected(Gpt2InteropAdapters.MODEL).get("batches");
+        io.peft4j.model.gpt2.Gpt2Model m = Gpt2InteropAdapters.base();
+        LoraModel<io.peft4j.model.gpt2.Gpt2Model> lora = Gpt2InteropAdapters.build(kind, m);
+        ParameterCount pc = ParameterCount.of(m);
+        assertEquals(py.get("trainable_params").asLong(), pc.trainable(), "trainable params as PEFT counts them");
+        assertEquals(py.get("all_params").asLong(), pc.all(), "all params as PEFT counts them");
+        assertEquals("CAUSAL_LM", py.get("task_type").asText());
+        java.util.List<String> modules = new java.util.ArrayList<>(lora.targetedModules("default"));
+        java.util.Collections.sort(modules);
+        assertEquals(py.get("lora_modules").toString(), new ObjectMapper().valueToTree(modules).toString(), "modules PEFT wrapped");
+        INDArray[] unmerged = compareCausal(kind + " unmerged", m, batches, py.get("unmerged"));
+        // save -> load in peft4j: bit-identical outputs
+        AdapterIO.save(lora, tmp, SafeTensors.Dtype.F32, Gpt2InteropAdapters.MODEL);
+        io.peft4j.model.gpt2.Gpt2Model fresh = Gpt2InteropAdapters.base();
+        AdapterIO.loadLora(fresh, tmp);
+        for (int b = 0; b < batches.size(); b++)
+            assertEquals(unmerged[b], fresh.logits(Fixtures.batch(batches.get(b))), kind + " batch " + b + " after save/load");
+        lora.mergeAndUnload();
+        compareCausal(kind + " merged", m, batches, py.get("merged"));
+    }
+
+    /** A GPT-2 checkpoint peft4j saves (a merged adapter) loads in transformers with equal logits. */
+    @org.junit.jupiter.api.Test
+    void gpt2CheckpointSavedByPeft4jLoadsInTransformers(@TempDir Path tmp) throws Exception {
+        JsonNode py = pythonGpt2().get("models").get(Gpt2InteropAdapters.MERGED_MODEL).get("outputs");
+        JsonNode batches = io.peft4j.model.gpt2.Gpt2Fixtures.expected(Gpt2InteropAdapters.MODEL).get("batches");
+        Gpt2InteropAdapters.build("gpt2_lora_c_attn", Gpt2InteropAdapters.base()).mergeAndUnload().save(tmp, SafeTensors.Dtype.F32);
+        compareCausal("merged checkpoint", io.peft4j.model.gpt2.Gpt2Model.load(tmp), batches, py);
+    }
+
+    private static INDArray[] compareCausal(String what, io.peft4j.model.LanguageModel m, JsonNode batches, JsonNode ref) {
+        INDArray[] out = new INDArray[batches.size()];
+        for (int b = 0; b < batches.size(); b++) {
+            Batch batch = Fixtures.batch(batches.get(b));
+            double loss = m.forwardLoss(batch, ForwardContext.inference());
+            out[b] = m.lastLogits();
+            JsonNode r = ref.get(b);
+            assertEquals(r.get("loss").asDouble(), loss, 1e-5, what + " batch " + b + " loss");
+            double[] v = out[b].dup('c').data().asDouble();
+            JsonNode f = r.get("logits").get("first16");
+            for (int i = 0; i < f.size(); i++) assertEquals(f.get(i).asDouble(), v[i], 1e-4, what + " batch " + b + " logits[" + i + "]");
+            double sum = 0, abs = 0;
+            for (double x : v) { sum += x; abs += Math.abs(x); }
+            double absRef = r.get("logits").get("abs_sum").asDouble();
+            assertEquals(absRef, abs, 1e-5 * absRef, what + " abs_sum");
+            assertEquals(r.get("logits").get("sum").asDouble(), sum, 1e-5 * absRef, what + " sum");
+        }
+        return out;
+    }
+
     private static INDArray[] compare(String what, T5Model m, JsonNode batches, JsonNode ref) {
         INDArray[] out = new INDArray[batches.size()];
         double worstLogit = 0, worstLoss = 0;
