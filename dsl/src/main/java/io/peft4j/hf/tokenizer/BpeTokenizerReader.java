@@ -149,7 +149,14 @@ public final class BpeTokenizerReader {
         return new AddedVocabulary.Token(content, false, false, false, false, true);
     }
 
-    /** The named special tokens of a tokenizer_config.json that are set (strings or {"content": ...}). */
+    /**
+     * The named special tokens of a tokenizer_config.json that are set (strings or
+     * {@code {"content": ...}}), by name ({@code bos_token} -> {@code "<s>"}).
+     *
+     * @throws IllegalArgumentException naming the entry that is neither
+     */
+    public static Map<String, String> specialTokenStrings(JsonNode config) { return specialTokens(config); }
+
     static Map<String, String> specialTokens(JsonNode config) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String name : SPECIAL_TOKEN_NAMES) {
