@@ -90,6 +90,54 @@ final class Jinja2Whitespace {
         return -1;
     }
 
+    /** The filter and test names a template uses: {@code [filters, tests]} (string literals and raw blocks skipped). */
+    static java.util.List<java.util.Set<String>> filtersAndTests(String source) {
+        String src = apply(source);
+        java.util.Set<String> filters = new java.util.TreeSet<>(), tests = new java.util.TreeSet<>();
+        int n = src.length();
+        int i = 0;
+        while (i < n) {
+            int j = nextTag(src, i);
+            if (j < 0) break;
+            char kind = src.charAt(j + 1);
+            int end = tagEnd(src, j, kind);
+            if (end < 0) break;
+            if (kind != '#') scanExpression(src.substring(j + 2, end - 2), filters, tests);
+            i = end;
+            if (kind == '%' && isRaw(src.substring(j, end))) {
+                int close = endRaw(src, i);
+                if (close < 0) break;
+                i = close;
+            }
+        }
+        return java.util.List.of(filters, tests);
+    }
+
+    private static void scanExpression(String e, java.util.Set<String> filters, java.util.Set<String> tests) {
+        StringBuilder code = new StringBuilder(e.length());   // the expression with string literals blanked
+        char quote = 0;
+        for (int k = 0; k < e.length(); k++) {
+            char c = e.charAt(k);
+            if (quote != 0) {
+                if (c == '\\') k++;
+                else if (c == quote) quote = 0;
+                code.append(' ');
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                code.append(' ');
+            } else {
+                code.append(c);
+            }
+        }
+        java.util.regex.Matcher m = FILTER.matcher(code);
+        while (m.find()) filters.add(m.group(1));
+        m = TEST.matcher(code);
+        while (m.find()) tests.add(m.group(1));
+    }
+
+    private static final java.util.regex.Pattern FILTER = java.util.regex.Pattern.compile("\\|\\s*([A-Za-z_][A-Za-z0-9_]*)");
+    private static final java.util.regex.Pattern TEST = java.util.regex.Pattern.compile("\\bis\\s+(?:not\\s+)?([A-Za-z_][A-Za-z0-9_]*)");
+
     private static boolean isRaw(String tag) {
         String body = tag.substring(2, tag.length() - 2).replace("-", "").replace("+", "").strip();
         return body.equals("raw");

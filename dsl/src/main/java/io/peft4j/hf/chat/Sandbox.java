@@ -135,6 +135,7 @@ final class Sandbox {
      */
     String render(String source, Map<String, Object> variables) {
         String src = Jinja2Whitespace.apply(source);
+        checkNames(source);
         AtomicReference<Object> result = new AtomicReference<>();
         Thread worker = new Thread(() -> {
             Budget.start(limits);
@@ -174,6 +175,8 @@ final class Sandbox {
         if (r instanceof ChatTemplateException e) throw e;
         RenderResult rr = (RenderResult) r;
         for (TemplateError e : rr.getErrors()) {
+            if (e.getCategory() == com.hubspot.jinjava.interpret.errorcategory.BasicTemplateErrorCategory.CYCLE_DETECTED)
+                throw new ChatTemplateException(ChatTemplateException.Kind.TOO_BIG, "template recursion too deep: " + e.getMessage());
             if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
             ChatTemplateException.Kind kind = e.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR
                 || e.getReason() == TemplateError.ErrorReason.UNKNOWN ? ChatTemplateException.Kind.SYNTAX
@@ -185,6 +188,16 @@ final class Sandbox {
         if (out.length() > limits.maxOutputChars())
             throw new ChatTemplateException(ChatTemplateException.Kind.TOO_BIG, "the output is longer than " + limits.maxOutputChars() + " characters");
         return out;
+    }
+
+    /** Jinja2 refuses unknown filters and tests when it compiles a template (jinjava would ignore them). */
+    private void checkNames(String source) {
+        List<Set<String>> ft = Jinja2Whitespace.filtersAndTests(source);
+        Context g = jinjava.getGlobalContext();
+        for (String f : ft.get(0))
+            if (g.getFilter(f) == null) throw new ChatTemplateException(ChatTemplateException.Kind.SYNTAX, "template error: no filter named '" + f + "'");
+        for (String t : ft.get(1))
+            if (!t.equals("not") && g.getExpTest(t) == null) throw new ChatTemplateException(ChatTemplateException.Kind.SYNTAX, "template error: no test named '" + t + "'");
     }
 
     /** Prints values as Python's str() does, and counts them against the output budget. */
