@@ -35,9 +35,10 @@ import java.util.regex.Pattern;
  * <h2>tokenizer_config.json (optional)</h2>
  * As transformers 5's {@code TokenizersBackend}: the named special tokens ({@code bos_token},
  * {@code eos_token}, ... as strings or {@code {"content": ...}}) give {@link BpeTokenizer#bosId()}
- * etc., and those the tokenizer does not know yet are added as special tokens; when
- * {@code add_bos_token} or {@code add_eos_token} is present, or there is no post-processor, the
- * post-processor becomes "BOS if add_bos_token, the sequence, EOS if add_eos_token".
+ * etc., and those not yet among the added tokens are added as special tokens (so a named token that
+ * is only a vocabulary entry becomes one id wherever it appears in text, and decode skips it).
+ * {@code add_bos_token} / {@code add_eos_token} are ignored: transformers 5 drops them when a
+ * {@code tokenizer.json} exists, so the file's post-processor alone decides the special tokens.
  *
  * <p>Every problem is a {@link TokenizerFileException} naming the file and the JSON path.
  */
@@ -127,11 +128,9 @@ public final class BpeTokenizerReader {
         PreTokenizer pre = preTokenizer(root.get("pre_tokenizer"), "pre_tokenizer", 0);
         JsonNode pp = root.get("post_processor");
         PostProcessor post = postProcessor(pp, "post_processor", 0, added, bpe);
-        if (config != null && (config.has("add_bos_token") || config.has("add_eos_token") || pp == null || pp.isNull())) {
-            boolean addBos = config.path("add_bos_token").asBoolean(false), addEos = config.path("add_eos_token").asBoolean(false);
-            int bos = idOf(specials.get("bos_token"), added, bpe), eos = idOf(specials.get("eos_token"), added, bpe);
-            post = new PostProcessor.Template(addBos && bos >= 0 ? new int[]{bos} : new int[0], addEos && eos >= 0 ? new int[]{eos} : new int[0]);
-        }
+        int limit = Math.max(bpe.idLimit(), added.maxId() + 1);
+        if (post != null && post.maxId() >= limit)
+            throw new IllegalArgumentException("post_processor adds id " + post.maxId() + ", outside the vocabulary [0, " + limit + ")");
         Decoder decoder = decoder(root.get("decoder"), "decoder", 0);
         return new BpeTokenizer(bpe, added, normalizer, pre, post, decoder, specials, file.toString());
     }
@@ -184,8 +183,8 @@ public final class BpeTokenizerReader {
             if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0)
                 throw new IllegalArgumentException("BPE model: model.vocab[\"" + Json.abbreviate(e.getKey()) + "\"] is " + Json.abbreviate(id.toString())
                     + "; expected a non-negative integer id");
-            if (id.asInt() > 50_000_000)
-                throw new IllegalArgumentException("BPE model: model.vocab[\"" + Json.abbreviate(e.getKey()) + "\"] id " + id.asInt() + " is implausibly large (limit 50,000,000)");
+            if (id.asInt() > 10_000_000)
+                throw new IllegalArgumentException("BPE model: model.vocab[\"" + Json.abbreviate(e.getKey()) + "\"] id " + id.asInt() + " is implausibly large (limit 10,000,000)");
             v.put(e.getKey(), id.asInt());
         }
         JsonNode merges = model.get("merges");
