@@ -36,7 +36,9 @@ import java.util.regex.Pattern;
  * As transformers 5's {@code TokenizersBackend}: the named special tokens ({@code bos_token},
  * {@code eos_token}, ... as strings or {@code {"content": ...}}) give {@link BpeTokenizer#bosId()}
  * etc., and those not yet among the added tokens are added as special tokens (so a named token that
- * is only a vocabulary entry becomes one id wherever it appears in text, and decode skips it).
+ * is only a vocabulary entry becomes one id wherever it appears in text, and decode skips it);
+ * entries of {@code added_tokens_decoder} that are new or whose flags differ from tokenizer.json's
+ * are added first (their flags win), as transformers does.
  * {@code add_bos_token} / {@code add_eos_token} are ignored: transformers 5 drops them when a
  * {@code tokenizer.json} exists, so the file's post-processor alone decides the special tokens.
  *
@@ -57,13 +59,15 @@ public final class BpeTokenizerReader {
      */
     public static BpeTokenizer read(JsonNode root, Path file, JsonNode config, Path configFile) throws TokenizerFileException {
         Map<String, String> specials;
+        List<AddedVocabulary.Token> decoderTokens;
         try {
             specials = config == null ? Map.of() : specialTokens(config);
+            decoderTokens = config == null ? List.of() : addedTokensDecoder(config.get("added_tokens_decoder"), specials);
         } catch (IllegalArgumentException e) {
             throw new TokenizerFileException(configFile, e.getMessage(), e);
         }
         try {
-            return build(root, file, config, specials);
+            return build(root, file, config, specials, decoderTokens);
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new TokenizerFileException(file, e.getMessage(), e);
         } catch (StackOverflowError e) {
@@ -84,7 +88,8 @@ public final class BpeTokenizerReader {
         return n;
     }
 
-    private static BpeTokenizer build(JsonNode root, Path file, JsonNode config, Map<String, String> specials) {
+    private static BpeTokenizer build(JsonNode root, Path file, JsonNode config, Map<String, String> specials,
+                                      List<AddedVocabulary.Token> decoderTokens) {
         JsonNode model = root.get("model");
         BpeModel bpe = model(model);
         Normalizer normalizer = normalizer(root.get("normalizer"), "normalizer", 0);
@@ -107,9 +112,16 @@ public final class BpeTokenizerReader {
             }
         }
         added.add(tokens, bpe, normalizer);
-        // transformers adds the named special tokens of tokenizer_config.json it does not know yet
         List<AddedVocabulary.Token> extra = new ArrayList<>();
         if (config != null) {
+            // transformers re-adds the added_tokens_decoder entries that differ from tokenizer.json (their flags win) ...
+            List<AddedVocabulary.Token> changed = new ArrayList<>();
+            for (AddedVocabulary.Token t : decoderTokens) {
+                int id = added.id(t.content());
+                if (id < 0 || !t.equals(added.get(id))) changed.add(t);
+            }
+            if (!changed.isEmpty()) added.add(changed, bpe, normalizer);
+            // ... then adds the named special tokens it does not know yet
             for (String name : SPECIAL_TOKEN_NAMES) {
                 String s = specials.get(name);
                 if (s != null && added.id(s) < 0) extra.add(configToken(config.get(name), s));
@@ -133,6 +145,31 @@ public final class BpeTokenizerReader {
             throw new IllegalArgumentException("post_processor adds id " + post.maxId() + ", outside the vocabulary [0, " + limit + ")");
         Decoder decoder = decoder(root.get("decoder"), "decoder", 0);
         return new BpeTokenizer(bpe, added, normalizer, pre, post, decoder, specials, file.toString());
+    }
+
+    /** tokenizer_config.json's added_tokens_decoder ({"id": {"content", flags}}), in id order; named tokens are special. */
+    private static List<AddedVocabulary.Token> addedTokensDecoder(JsonNode atd, Map<String, String> specials) {
+        List<AddedVocabulary.Token> out = new ArrayList<>();
+        if (atd == null || !atd.isObject()) return out;
+        java.util.TreeMap<Long, JsonNode> byId = new java.util.TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = atd.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            try {
+                byId.put(Long.parseLong(e.getKey()), e.getValue());
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException("added_tokens_decoder key \"" + Json.abbreviate(e.getKey()) + "\" is not an integer id");
+            }
+        }
+        for (Map.Entry<Long, JsonNode> e : byId.entrySet()) {
+            JsonNode t = e.getValue();
+            if (!t.isObject() || !t.path("content").isTextual() || t.get("content").asText().isEmpty())
+                throw new IllegalArgumentException("added_tokens_decoder[\"" + e.getKey() + "\"] needs a non-empty string \"content\"");
+            String content = t.get("content").asText();
+            boolean special = t.path("special").asBoolean(false) || specials.containsValue(content);
+            out.add(new AddedVocabulary.Token(content, t.path("single_word").asBoolean(false), t.path("lstrip").asBoolean(false),
+                t.path("rstrip").asBoolean(false), t.has("normalized") ? t.get("normalized").asBoolean() : !special, special));
+        }
+        return out;
     }
 
     private static int idOf(String token, AddedVocabulary added, BpeModel bpe) {

@@ -96,6 +96,27 @@ class BpeTokenizerReaderTest {
         assertEquals("[2]", Arrays.toString(load(tmp, n, "{\"bos_token\": \"<s>\"}").encode("ab")));
     }
 
+    /** Checked against transformers 5.18: [901, 259, 220, 903, 278, 902] and [901, 220, 87, 220, 904, 272, 902], 905 ids. */
+    @Test void addedTokensDecoderFlagsWinAsInTransformers(@TempDir Path tmp) throws Exception {
+        Path src = Path.of(getClass().getResource("/tokenizer/bpe/roberta").toURI());
+        Files.copy(src.resolve("tokenizer.json"), tmp.resolve("tokenizer.json"));
+        ObjectNode cfg = (ObjectNode) OM.readTree(src.resolve("tokenizer_config.json").toFile());
+        ObjectNode atd = cfg.putObject("added_tokens_decoder");
+        atd.putObject("903").put("content", "<mask>").put("lstrip", false).put("normalized", false).put("rstrip", false).put("single_word", false).put("special", true);
+        atd.putObject("904").put("content", "[NEW]").put("lstrip", false).put("normalized", false).put("rstrip", true).put("single_word", false).put("special", false);
+        Files.writeString(tmp.resolve("tokenizer_config.json"), OM.writeValueAsString(cfg));
+        TextTokenizer t = TextTokenizer.load(tmp);
+        assertEquals("[901, 259, 220, 903, 278, 902]", Arrays.toString(t.encode("a <mask> b")));
+        assertEquals("[901, 220, 87, 220, 904, 272, 902]", Arrays.toString(t.encode("x [NEW]   y")));
+        assertEquals(905, t.vocabSize());
+        // without the override <mask> keeps its lstrip: the space before it goes with it
+        assertEquals("[901, 259, 903, 278, 902]", Arrays.toString(TextTokenizer.load(src).encode("a <mask> b")));
+        cfg.putObject("added_tokens_decoder").putObject("x").put("content", "y");
+        Files.writeString(tmp.resolve("tokenizer_config.json"), OM.writeValueAsString(cfg));
+        TokenizerFileException e = assertThrows(TokenizerFileException.class, () -> TextTokenizer.load(tmp));
+        assertTrue(e.getMessage().contains("tokenizer_config.json") && e.getMessage().contains("added_tokens_decoder"), e.getMessage());
+    }
+
     @Test void loneSurrogatesAreReplacementCharacters(@TempDir Path tmp) throws Exception {
         TextTokenizer t = load(tmp, base(), null);
         // U+FFFD is EF BF BD: three byte characters, none in this vocabulary, so nothing; but no exception
