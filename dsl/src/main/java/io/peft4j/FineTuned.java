@@ -5,6 +5,7 @@ import io.peft4j.eval.CorpusRouge;
 import io.peft4j.eval.RougeReport;
 import io.peft4j.hf.SafeTensors;
 import io.peft4j.model.Parameter;
+import io.peft4j.model.Sampling;
 import io.peft4j.report.Charts;
 import io.peft4j.report.LineChart;
 import io.peft4j.report.ParameterReport;
@@ -57,10 +58,25 @@ public abstract sealed class FineTuned permits LoraResult, Ia3Result, PromptTuni
 
     /** Generates with this result: the LoRA adapter active, or the trained copy. */
     public List<String> generate(List<String> prompts) {
-        return model.generateRaw(prompts, model.generationConfig());
+        return withThis(() -> model.generateRaw(prompts, model.generationConfig()));
     }
 
     public String generate(String prompt) { return generate(List.of(prompt)).get(0); }
+
+    /** Samples one answer per prompt with this result, e.g. {@code generate(prompts, sampling(0.7).topP(0.9).seed(1))}. */
+    public List<String> generate(List<String> prompts, Sampling sampling) {
+        return withThis(() -> model.generateRaw(prompts, model.generationConfig().withSampling(sampling), null));
+    }
+
+    public String generate(String prompt, Sampling sampling) { return generate(List.of(prompt), sampling).get(0); }
+
+    /** Generates one answer with this result, handing each new piece of text to {@code onText} as it is decoded. */
+    public String stream(String prompt, java.util.function.Consumer<String> onText) {
+        return withThis(() -> model.generateRaw(List.of(prompt), model.generationConfig(), onText)).get(0);
+    }
+
+    /** Runs {@code body} with this result active on its model (a LoRA adapter switched on; others: as is). */
+    <T> T withThis(java.util.function.Supplier<T> body) { return body.get(); }
 
     /**
      * Folds a LoRA adapter into the base weights (W += scaling * B A, float32) and makes it the

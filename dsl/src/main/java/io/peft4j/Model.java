@@ -7,12 +7,14 @@ import io.peft4j.model.Generator;
 import io.peft4j.model.LanguageModel;
 import io.peft4j.model.ModelFamilies;
 import io.peft4j.model.Parameter;
+import io.peft4j.model.Sampling;
 import io.peft4j.peft.AdapterIO;
 import io.peft4j.peft.AdapterScope;
 import io.peft4j.peft.LoraModel;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,15 +33,21 @@ import java.util.Objects;
  * answers as the plain base model, an adapter's {@link FineTuned#generate} as that adapter.
  */
 public abstract sealed class Model permits T5, CausalLM {
-    static final List<String> FILES = List.of("config.json", "model.safetensors", "model.safetensors.index.json",
-        "tokenizer.json", "tokenizer_config.json", "spiece.model", "generation_config.json", "chat_template.jinja");
+    /**
+     * The files a hub load fetches where the repository has them ({@link io.peft4j.hf.FileSelection#model()}):
+     * config.json, the weight index with the shards it names (else model.safetensors), the generation
+     * config and the tokenizer files. Pickle weights are never requested.
+     */
+    static final List<String> FILES = io.peft4j.hf.FileSelection.modelCandidates();
 
     private final LanguageModel model;
     private final TextTokenizer tokenizer;
     private final String id;
     private final String revision;
     private GenerationConfig generation;
+    private List<String> stopStrings = List.of();
     private LoraModel<LanguageModel> adapters;   // created on first LoRA adapter
+    private Path folder;                          // the Hugging Face folder it was loaded from, or null
     private int adapterCounter;
 
     Model(LanguageModel model, TextTokenizer tokenizer, String id, String revision, GenerationConfig generation) {
@@ -59,7 +67,7 @@ public abstract sealed class Model permits T5, CausalLM {
 
     static Path resolve(String idOrPath, String revision) {
         try {
-            return new HubResolver().resolve(idOrPath, revision, FILES);
+            return new HubResolver().resolveModel(idOrPath, revision);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve model '" + idOrPath + "' (revision " + revision + "): " + e.getMessage(), e);
         }
@@ -95,8 +103,37 @@ public abstract sealed class Model permits T5, CausalLM {
     public String family() { return model.family(); }
     public GenerationConfig generationConfig() { return generation; }
 
+    /** The Hugging Face folder this model was loaded from (or copied from a model loaded from), or null. */
+    public Path folder() { return folder; }
+
+    /** Records the folder the model came from ({@link #save} copies its tokenizer files). */
+    Model rememberFolder(Path dir) { this.folder = dir; return this; }
+
+    /**
+     * Saves the base weights (adapters are not included unless merged: see
+     * {@link LoraResult#mergeAndUnload()}) as a complete Hugging Face folder that transformers'
+     * {@code from_pretrained} and {@link #load} read: config, float32 safetensors, generation config
+     * and tokenizer files. {@code dir} must not exist or be empty.
+     */
+    public Path save(Path dir) { return HfFolder.save(this, dir, io.peft4j.hf.SafeTensors.Dtype.F32); }
+
+    public Path save(String dir) { return save(Path.of(dir)); }
+
     /** Sets how {@link #generate} decodes (max new tokens, beams, ...). */
     public Model withGeneration(GenerationConfig g) { this.generation = Objects.requireNonNull(g); return this; }
+
+    /**
+     * Ends each answer where one of these strings appears (checked on the decoded new tokens after
+     * every step); the returned text stops before it. Empty: only EOS and max_new_tokens end a row.
+     */
+    public Model withStopStrings(String... stops) {
+        for (String x : stops)
+            if (x == null || x.isEmpty()) throw new IllegalArgumentException("stop strings must be non-empty, got " + Arrays.toString(stops));
+        this.stopStrings = List.of(stops);
+        return this;
+    }
+
+    public List<String> stopStrings() { return stopStrings; }
 
     /** Number of base (checkpoint) parameters, adapters excluded. */
     public long parameterCount() {
@@ -114,11 +151,39 @@ public abstract sealed class Model permits T5, CausalLM {
 
     public String generate(String prompt) { return generate(List.of(prompt)).get(0); }
 
+    /** Samples one answer per prompt as the plain base model, e.g. {@code generate(prompts, sampling(0.7).topP(0.9).seed(1))}. */
+    public List<String> generate(List<String> prompts, Sampling sampling) {
+        try (AdapterScope s = adapters == null ? null : adapters.disableAdapters()) {
+            return generateRaw(prompts, generation.withSampling(sampling), null);
+        }
+    }
+
+    public String generate(String prompt, Sampling sampling) { return generate(List.of(prompt), sampling).get(0); }
+
+    /**
+     * Generates one answer as the plain base model, handing each new piece of text to {@code onText}
+     * as soon as it is decoded (greedy or sampling as configured; beam search hands the whole answer
+     * at the end); returns the whole answer.
+     */
+    public String stream(String prompt, java.util.function.Consumer<String> onText) {
+        try (AdapterScope s = adapters == null ? null : adapters.disableAdapters()) {
+            return generateRaw(List.of(prompt), generation, Objects.requireNonNull(onText, "onText")).get(0);
+        }
+    }
+
     /**
      * Loads a PEFT-format LoRA adapter folder onto this model under the folder's name (the base is
      * not reloaded; several adapters can sit side by side) and returns a handle that generates with it.
      */
-    public FineTuned withAdapter(String dir) { return withAdapter(Path.of(dir)); }
+    public FineTuned withAdapter(String dirOrHubId) {
+        Path p = Path.of(dirOrHubId);
+        if (Files.isDirectory(p)) return withAdapter(p);
+        try {
+            return withAdapter(new HubResolver().resolveAdapter(dirOrHubId, null));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot resolve adapter '" + dirOrHubId + "': not a folder, and the hub: " + e.getMessage(), e);
+        }
+    }
 
     public FineTuned withAdapter(Path dir) {
         String name = uniqueAdapterName(sanitize(dir.getFileName() == null ? "adapter" : dir.getFileName().toString()));
@@ -152,8 +217,12 @@ public abstract sealed class Model permits T5, CausalLM {
      * in batches of 16 (right-padded for an encoder-decoder model, left-padded for a causal one),
      * then put back in order; a causal model's answer is the text of its new tokens only.
      */
-    List<String> generateRaw(List<String> prompts, GenerationConfig g) {
+    List<String> generateRaw(List<String> prompts, GenerationConfig g) { return generateRaw(prompts, g, null); }
+
+    /** As {@link #generateRaw(List, GenerationConfig)}; with {@code onText} (one prompt) the text is streamed to it. */
+    List<String> generateRaw(List<String> prompts, GenerationConfig g, java.util.function.Consumer<String> onText) {
         int n = prompts.size();
+        if (onText != null && n != 1) throw new IllegalArgumentException("streaming takes one prompt, got " + n);
         int[][] ids = new int[n][];
         for (int i = 0; i < n; i++) ids[i] = tokenizer.encode(prompts.get(i));
         Integer[] order = new Integer[n];
@@ -162,6 +231,9 @@ public abstract sealed class Model permits T5, CausalLM {
         String[] out = new String[n];
         boolean left = !model.encoderDecoder();
         int bs = 16;
+        // safe points: each batch and each generated token stop on an interrupt (io.peft4j.progress)
+        try (io.peft4j.progress.Task task = io.peft4j.progress.Progress.start("generate", n)) {
+        LanguageModel decoding = InterruptibleDecoding.wrap(model, task);
         for (int start = 0; start < n; start += bs) {
             int end = Math.min(n, start + bs);
             int len = ids[order[start]].length;
@@ -173,14 +245,51 @@ public abstract sealed class Model permits T5, CausalLM {
                 System.arraycopy(x, 0, in[k - start], off, x.length);
                 Arrays.fill(mask[k - start], off, off + x.length, 1);
             }
-            int[][] seq = Generator.generate(model, in, mask, g);
+            int prefix = left ? len : 1;
+            Generator.StopCondition stop = stopStrings.isEmpty() ? null
+                : (row, gen, length) -> firstStop(tokenizer.decode(gen)) >= 0;
+            Generator.TokenListener listener = onText == null ? null : new TextStream(tokenizer, onText);
+            int[][] seq = Generator.generate(decoding, in, mask, g, listener, stop);
             for (int k = start; k < end; k++) {
-                int[] row = seq[k - start];
-                if (left) row = Arrays.copyOfRange(row, len, row.length);
-                out[order[k]] = tokenizer.decode(row).strip();
+                int[] row = Arrays.copyOfRange(seq[k - start], prefix, seq[k - start].length);
+                String text = tokenizer.decode(row);
+                int cut = firstStop(text);
+                out[order[k]] = (cut >= 0 ? text.substring(0, cut) : text).strip();
             }
+            task.advance(end - start);
+        }
         }
         return new ArrayList<>(Arrays.asList(out));
+    }
+
+    /** Position of the earliest stop string in {@code text}, or -1. */
+    private int firstStop(String text) {
+        int best = -1;
+        for (String x : stopStrings) {
+            int i = text.indexOf(x);
+            if (i >= 0 && (best < 0 || i < best)) best = i;
+        }
+        return best;
+    }
+
+    /** Decodes a streamed row incrementally and hands on the new text (held back while a multi-byte character is incomplete). */
+    private static final class TextStream implements Generator.TokenListener {
+        private final TextTokenizer tok;
+        private final java.util.function.Consumer<String> sink;
+        private int[] ids = new int[16];
+        private int n;
+        private String sent = "";
+
+        TextStream(TextTokenizer tok, java.util.function.Consumer<String> sink) { this.tok = tok; this.sink = sink; }
+
+        @Override public void onToken(int row, int token) {
+            if (n == ids.length) ids = Arrays.copyOf(ids, 2 * n);
+            ids[n++] = token;
+            String text = tok.decode(Arrays.copyOf(ids, n));
+            if (text.endsWith("\uFFFD") || !text.startsWith(sent) || text.length() == sent.length()) return;
+            sink.accept(text.substring(sent.length()));
+            sent = text;
+        }
     }
 
     @Override public String toString() {

@@ -78,6 +78,9 @@ public final class Peft {
         };
     }
 
+    /** Sampling settings for {@code generate(prompt, sampling(0.7).topP(0.9).seed(1))}: temperature, then top-k / top-p / seed. */
+    public static io.peft4j.model.Sampling sampling(double temperature) { return io.peft4j.model.Sampling.of(temperature); }
+
     /** Training options starting from {@code n} epochs (lr 1e-3, batch 8 unless changed). */
     public static TrainOptions epochs(int n) { return TrainOptions.defaults().epochs(n); }
 
@@ -94,6 +97,14 @@ public final class Peft {
     public static void onTraining(TrainingListener l) { Training.GLOBAL.add(Objects.requireNonNull(l)); }
 
     public static void removeTrainingListener(TrainingListener l) { Training.GLOBAL.remove(l); }
+
+    /**
+     * Reports every hub download of the process to {@code l} (e.g. a notebook's live display) instead
+     * of the terminal progress bar.
+     */
+    public static void onDownload(io.peft4j.hf.DownloadListener l) { io.peft4j.hf.DownloadListeners.add(Objects.requireNonNull(l)); }
+
+    public static void removeDownloadListener(io.peft4j.hf.DownloadListener l) { io.peft4j.hf.DownloadListeners.remove(l); }
 
     // ------------------------------------------------------------------ step types
 

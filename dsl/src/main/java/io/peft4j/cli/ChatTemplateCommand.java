@@ -27,7 +27,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
- * {@code bin/peft4j chat-template --tokenizer DIR}: JSON lines
+ * {@code bin/peft4j chat-template --tokenizer DIR|ORG/NAME}: JSON lines
  * {@code {"messages": [{"role", "content"}, ...], "add_generation_prompt": bool}} on stdin, one
  * {@code {"text": "...", "ids": [...]}} per line on stdout: transformers'
  * {@code apply_chat_template(tokenize=False)} and {@code (tokenize=True)} (the text encoded without
@@ -41,9 +41,9 @@ import java.util.concurrent.Callable;
 @Command(name = "chat-template",
          description = "JSON lines {\"messages\": [...], \"add_generation_prompt\": bool} in, {\"text\": ..., \"ids\": [...]} out (the tokenizer's chat template).")
 public final class ChatTemplateCommand implements Callable<Integer> {
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR",
-            description = "folder with tokenizer.json and the chat template (tokenizer_config.json or chat_template.jinja)")
-    Path tokenizerDir;
+    @Option(names = "--tokenizer", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
+            description = "folder with tokenizer.json and the chat template (tokenizer_config.json or chat_template.jinja), or a hub id (only its tokenizer files are fetched)")
+    String tokenizerDir;
 
     @Spec CommandSpec spec;
 
@@ -60,14 +60,19 @@ public final class ChatTemplateCommand implements Callable<Integer> {
         TextTokenizer tok;
         ChatTemplate template;
         try {
-            tok = TextTokenizer.load(tokenizerDir);
-            Optional<ChatTemplate> t = ChatTemplate.load(tokenizerDir);
+            Path dir = CliModels.folder("--tokenizer", tokenizerDir, CliModels.Need.TOKENIZER, System.err);
+            tok = TextTokenizer.load(dir);
+            Optional<ChatTemplate> t = ChatTemplate.load(dir);
             if (t.isEmpty()) {
-                err.println("chat-template: " + tokenizerDir + ": no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json)");
+                err.println("chat-template: " + dir + ": no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json)");
                 err.flush();
                 return 2;
             }
             template = t.get();
+        } catch (JsonLinesCommand.SetupException e) {
+            err.println("chat-template: cannot load tokenizer: " + e.getMessage());
+            err.flush();
+            return 2;
         } catch (IOException e) {
             err.println("chat-template: cannot load tokenizer: " + e.getMessage().replace('\n', ' '));
             err.flush();

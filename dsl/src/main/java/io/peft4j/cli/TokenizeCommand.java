@@ -16,11 +16,10 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code bin/peft4j tokenize --tokenizer DIR}: JSON lines {@code {"text": ...}} on stdin, one
+ * {@code bin/peft4j tokenize --tokenizer DIR|ORG/NAME}: JSON lines {@code {"text": ...}} on stdin, one
  * {@code {"ids": [...]}} per line on stdout, flushed per line: {@code AutoTokenizer(text)["input_ids"]}
  * for every supported tokenizer (SentencePiece Unigram, byte-level BPE, SentencePiece-style BPE):
  * special tokens added as the tokenizer's post-processor says (T5: {@code </s>} appended; Llama 3,
@@ -30,9 +29,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "tokenize", description = "JSON lines {\"text\": ...} in, {\"ids\": [...]} out (special tokens as the tokenizer's post-processor adds them, no truncation).")
 public final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR",
-            description = "folder with tokenizer.json (and tokenizer_config.json) or spiece.model")
-    Path tokenizerDir;
+    @Option(names = "--tokenizer", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
+            description = "folder with tokenizer.json (and tokenizer_config.json) or spiece.model, or a hub id (only its tokenizer files are fetched)")
+    String tokenizerDir;
 
     @Spec CommandSpec spec;
 
@@ -48,7 +47,11 @@ public final class TokenizeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         TextTokenizer tok;
         try {
-            tok = TextTokenizer.load(tokenizerDir);
+            tok = TextTokenizer.load(CliModels.folder("--tokenizer", tokenizerDir, CliModels.Need.TOKENIZER, System.err));
+        } catch (JsonLinesCommand.SetupException e) {
+            err.println("tokenize: cannot load tokenizer: " + e.getMessage());
+            err.flush();
+            return 2;
         } catch (IOException e) {
             err.println("tokenize: cannot load tokenizer: " + e.getMessage().replace('\n', ' '));
             err.flush();

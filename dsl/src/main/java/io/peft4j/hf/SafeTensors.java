@@ -192,6 +192,18 @@ public final class SafeTensors {
         }
     }
 
+    /** Reads the tensors whose names {@code wanted} accepts (header order); the others are not touched. */
+    public static Map<String, INDArray> read(Path file, java.util.function.Predicate<String> wanted) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Header h = header(file, ch);
+            Map<String, INDArray> out = new LinkedHashMap<>();
+            for (Entry e : h.entries().values()) if (wanted.test(e.name())) out.put(e.name(), readTensor(file, ch, h, e));
+            return out;
+        } catch (IOException e) {
+            throw new FileFormatException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
     /** Reads one tensor by name. */
     public static INDArray read(Path file, String name) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -3,6 +3,7 @@ package io.peft4j.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peft4j.hf.FileFormatException;
+import io.peft4j.model.llama.LlamaModel;
 import io.peft4j.model.t5.T5Model;
 
 import java.io.IOException;
@@ -24,6 +25,9 @@ public final class ModelFamilies {
     private static final Map<String, Function<Path, LanguageModel>> LOADERS = new LinkedHashMap<>();
     static {
         LOADERS.put("t5", T5Model::load);
+        LOADERS.put("llama", LlamaModel::load);
+        LOADERS.put("mistral", LlamaModel::load);
+        LOADERS.put("qwen2", LlamaModel::load);
     }
 
     /** The {@code model_type} values peft4j loads. */

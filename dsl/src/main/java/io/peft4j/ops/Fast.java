@@ -1,7 +1,5 @@
 package io.peft4j.ops;
 
-import io.peft4j.model.Dropout;
-
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -12,6 +10,7 @@ import java.nio.FloatBuffer;
  * ND4J arrays (c-ordered, offset 0, owning their whole buffer): one pass instead of several ND4J ops,
  * each of which costs tens to hundreds of microseconds of dispatch. Layers use these when every array
  * involved is {@link #plain}; otherwise (float64 gradient checks, views) they keep their ND4J code.
+ * The optimizer's fused loops use the same access ({@link #fb}, {@link #forChunks}).
  */
 public final class Fast {
     private Fast() {}
@@ -45,29 +44,37 @@ public final class Fast {
         return true;
     }
 
+    /** The array's storage as a float buffer (absolute indexing), for a {@link #plain} or {@link #dense} array. */
     public static FloatBuffer fb(INDArray a) { return a.data().asNioFloat(); }
+
+    /** Tensors longer than this are processed in parallel chunks by {@link #forChunks}. */
+    public static final int CHUNK = 1 << 18;
+
+    /** to = from, element-wise, for {@link #plain} arrays of equal length. */
+    public static void copy(INDArray from, INDArray to) {
+        FloatBuffer f = fb(from), t = fb(to);
+        forChunks((int) from.length(), (a, b) -> { for (int k = a; k < b; k++) t.put(k, f.get(k)); return true; });
+    }
+
+    /** A part [from, to) of a loop; false stops nothing but is reported by {@link #forChunks}. */
+    public interface Range { boolean run(int from, int to); }
+
+    /**
+     * Runs {@code body} over [0, n) in parts of at least {@link #CHUNK} elements on the engine's
+     * thread pool ({@link Par}, the same threads as the model's loops; the common fork-join pool has
+     * one worker on two cores); true when every part returned true.
+     */
+    public static boolean forChunks(int n, Range body) {
+        if (n <= CHUNK) return body.run(0, n);
+        java.util.concurrent.atomic.AtomicBoolean ok = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Par.forRange(n, CHUNK, (from, to) -> { if (!body.run(from, to)) ok.set(false); });
+        return ok.get();
+    }
 
     /** out = a + b (out may alias a or b). */
     public static void add(INDArray a, INDArray b, INDArray out) {
         FloatBuffer x = fb(a), y = fb(b), o = fb(out);
         Par.forRange((int) a.length(), GRAIN, (from, to) -> { for (int i = from; i < to; i++) o.put(i, x.get(i) + y.get(i)); });
-    }
-
-    /**
-     * Inverted dropout of {@code x} into {@code out} with the mask kept in {@code mask}: element i is
-     * dropped when the i-th {@code nextDouble()} of {@code new SplittableRandom(seed)} is below p,
-     * otherwise scaled by 1/(1-p). Parallel, and the same mask as drawing that stream in order.
-     */
-    public static void dropoutInto(INDArray x, double p, long seed, INDArray mask, INDArray out) {
-        FloatBuffer xb = fb(x), mb = fb(mask), ob = fb(out);
-        float keep = (float) (1.0 / (1.0 - p));
-        Par.forRange((int) x.length(), GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float m = (Dropout.splitMix(seed, i) >>> 11) * 0x1.0p-53 < p ? 0f : keep;
-                mb.put(i, m);
-                ob.put(i, xb.get(i) * m);
-            }
-        });
     }
 
     /** acc += a * m (element-wise). */

@@ -195,15 +195,28 @@ public final class Gemm {
     }
 
     /**
-     * Products of sub-matrices of contiguous float32 arrays, addressed by element offsets (recorded like
-     * {@link #mm}). {@code op(A)} [m, k], {@code op(B)} [k, n], {@code C} [m, n] with leading dimensions given.
+     * Products of sub-matrices of contiguous float32 (or, all three, float64) arrays, addressed by
+     * element offsets (recorded like {@link #mm}). {@code op(A)} [m, k], {@code op(B)} [k, n], {@code C} [m, n] with leading dimensions given.
      */
     public static void raw(INDArray a, long aOff, boolean ta, int lda, INDArray b, long bOff, boolean tb, int ldb,
                     INDArray c, long cOff, int ldc, int m, int n, int k, double alpha, double beta) {
         List<Call> l = log;
         if (l != null) l.add(new Call(ta ? new long[]{k, m} : new long[]{m, k}, tb ? new long[]{n, k} : new long[]{k, n},
             new long[]{m, n}, ta, tb, beta, inParallelSmall));
+        if (c.dataType() == DataType.DOUBLE) {                    // float64 (gradient checks): cblas_dgemm on the same layout
+            if (a.dataType() != DataType.DOUBLE || b.dataType() != DataType.DOUBLE)
+                throw new IllegalArgumentException("Gemm.raw: mixed types " + a.dataType() + ", " + b.dataType() + ", " + c.dataType());
+            cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
+                alpha, dptr(a, aOff), lda, dptr(b, bOff), ldb, beta, dptr(c, cOff), ldc);
+            return;
+        }
         sgemm(ptr(a), aOff, ta, lda, ptr(b), bOff, tb, ldb, ptr(c), cOff, ldc,
             m, n, k, (float) alpha, (float) beta);
+    }
+
+    private static org.bytedeco.javacpp.DoublePointer dptr(INDArray x, long off) {
+        org.bytedeco.javacpp.Pointer p = x.data().addressPointer();
+        org.bytedeco.javacpp.DoublePointer d = p instanceof org.bytedeco.javacpp.DoublePointer dp ? dp : new org.bytedeco.javacpp.DoublePointer(p);
+        return new org.bytedeco.javacpp.DoublePointer(d).position(d.position() + off);
     }
 }

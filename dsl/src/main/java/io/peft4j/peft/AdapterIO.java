@@ -69,7 +69,7 @@ public final class AdapterIO {
         }
         for (Parameter p : modulesToSave(lora.model(), c)) t.put(PREFIX + p.name(), p.value().castTo(DataType.FLOAT));
         Targets peftTargets = TargetResolver.of(lora.model()).toPeft(c.targets());
-        writeConfig(dir, LoraConfigJson.toJson(c, peftTargets, baseModelNameOrPath));
+        writeConfig(dir, LoraConfigJson.toJson(c, peftTargets, baseModelNameOrPath, LoraConfigJson.taskType(lora.model())));
         SafeTensors.write(dir.resolve(WEIGHTS), t, Map.of("format", "pt"), dtype);
     }
 
@@ -122,6 +122,16 @@ public final class AdapterIO {
         return p;
     }
 
+    /** A {@code task_type} that names the other kind of model (seq2seq vs causal) is an error naming both. */
+    static void checkTaskType(JsonNode config, LanguageModel model, Path file) {
+        JsonNode t = config.get("task_type");
+        if (t == null || t.isNull()) return;
+        String want = LoraConfigJson.taskType(model);
+        if (LoraConfigJson.TASK_TYPES.contains(t.asText()) && !t.asText().equals(want))
+            throw new FileFormatException(file, "task_type is '" + t.asText() + "' but the model is " + model.family()
+                + ", which needs \"" + want + "\"");
+    }
+
     /** Loads the adapter in {@code dir} onto {@code model} as "default" (base frozen, adapter active). */
     public static <M extends LanguageModel> LoraModel<M> loadLora(M model, Path dir) {
         LoraModel<M> lm = LoraModel.empty(model);
@@ -133,6 +143,7 @@ public final class AdapterIO {
     /** Loads the adapter in {@code dir} into {@code lora} under {@code name}. */
     public static void loadLora(LoraModel<?> lora, String name, Path dir) {
         LoraConfigJson.Parsed parsed = readLoraConfig(dir);
+        checkTaskType(readConfigJson(dir), lora.model(), dir.resolve(CONFIG));
         Path wf = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(wf)) throw PickleCheckpoints.missing(wf, ": the adapter folder has a config but no weights");
         Map<String, INDArray> tensors = SafeTensors.read(wf);

@@ -15,7 +15,8 @@ import java.util.List;
  * (IA)^3 on one linear module (PEFT's {@code ia3.Linear}): a learned vector rescales either the
  * module's output ({@code y = (x W^T) * l}, l [out, 1], for attention k and v) or, for a
  * feed-forward module, its input ({@code y = (x * l) W^T}, l [1, in], for T5's wo). The vector
- * starts at ones (no change). Mergeable: W's rows (output) or columns (input) are multiplied by l.
+ * starts at ones (no change). Mergeable: W's rows (output) or columns (input) are multiplied by l;
+ * with output scaling a bias of the base layer is multiplied by l too (as PEFT merges it).
  */
 public final class Ia3Linear implements PeftLayer {
     private static final Logger LOG = LoggerFactory.getLogger(Ia3Linear.class);
@@ -53,19 +54,37 @@ public final class Ia3Linear implements PeftLayer {
         disabled = d;
     }
 
-    /** W *= l (rows for output scaling, columns for input scaling). Twice: warns, does nothing. */
+    /**
+     * W *= l (rows for output scaling, columns for input scaling), and an output-scaled layer's bias
+     * too, as PEFT merges it. Twice: warns, does nothing.
+     */
     public void merge() {
         if (merged) { LOG.warn("{}: IA3 vector already merged; merging again does nothing", module); return; }
         if (feedforward) weight.value().muliRowVector(l.value());
-        else weight.value().muliColumnVector(l.value());
+        else {
+            weight.value().muliColumnVector(l.value());
+            Parameter b = biasOf();
+            if (b != null) b.value().muli(l.value().reshape(b.value().shape()));   // PEFT scales an output bias too
+        }
         merged = true;
     }
 
     public void unmerge() {
         if (!merged) { LOG.warn("{}: IA3 vector is not merged; nothing to unmerge", module); return; }
         if (feedforward) weight.value().diviRowVector(l.value());
-        else weight.value().diviColumnVector(l.value());
+        else {
+            weight.value().diviColumnVector(l.value());
+            Parameter b = biasOf();
+            if (b != null) b.value().divi(l.value().reshape(b.value().shape()));
+        }
         merged = false;
+    }
+
+    /** The base layer's bias [out] (Qwen2's k/v, GPT-2's layers), or null. */
+    private Parameter biasOf() {
+        for (Parameter p : base.parameters())
+            if (p != weight && p.value().rank() == 1 && p.value().length() == base.outFeatures()) return p;
+        return null;
     }
 
     @Override public INDArray forward(INDArray x, ForwardContext ctx) {

@@ -42,8 +42,19 @@ public final class LoraConfigJson {
     static final Set<String> READ = Set.of("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "use_rslora",
         "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "modules_to_save");
 
-    /** PEFT's adapter_config.json for a LoRA adapter (sorted keys, PEFT 0.21's set). */
+    /** PEFT's {@code task_type} for adapters of {@code model}: SEQ_2_SEQ_LM (T5) or CAUSAL_LM (decoder-only). */
+    public static String taskType(io.peft4j.model.LanguageModel model) { return model.encoderDecoder() ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"; }
+
+    /** Task types peft4j reads. */
+    public static final Set<String> TASK_TYPES = Set.of("SEQ_2_SEQ_LM", "CAUSAL_LM");
+
+    /** PEFT's adapter_config.json for a LoRA adapter of a T5 model (task_type SEQ_2_SEQ_LM). */
     public static ObjectNode toJson(LoraConfig c, Targets peftTargets, String baseModelNameOrPath) {
+        return toJson(c, peftTargets, baseModelNameOrPath, "SEQ_2_SEQ_LM");
+    }
+
+    /** PEFT's adapter_config.json for a LoRA adapter (sorted keys, PEFT 0.21's set). */
+    public static ObjectNode toJson(LoraConfig c, Targets peftTargets, String baseModelNameOrPath, String taskType) {
         JsonNodeFactory f = JsonNodeFactory.instance;
         TreeMap<String, JsonNode> m = new TreeMap<>();
         for (String k : List.of("alora_invocation_tokens", "arrow_config", "auto_mapping", "corda_config", "eva_config",
@@ -61,7 +72,7 @@ public final class LoraConfigJson {
         m.put("inference_mode", f.booleanNode(true));
         m.put("peft_type", f.textNode("LORA"));
         m.put("peft_version", f.textNode("0.21.0"));
-        m.put("task_type", f.textNode("SEQ_2_SEQ_LM"));
+        m.put("task_type", f.textNode(taskType));
         m.put("base_model_name_or_path", baseModelNameOrPath == null ? f.nullNode() : f.textNode(baseModelNameOrPath));
         m.put("r", f.numberNode(c.r()));
         m.put("lora_alpha", number(c.alpha()));
@@ -112,8 +123,8 @@ public final class LoraConfigJson {
             } else if (!INFORMATIONAL.contains(k) && !READ.contains(k)) unknown.add(k);
         }
         String task = n.path("task_type").asText("SEQ_2_SEQ_LM");
-        if (!n.path("task_type").isNull() && !task.equals("SEQ_2_SEQ_LM"))
-            throw new FileFormatException(file, "task_type is '" + task + "'; peft4j's T5 needs \"SEQ_2_SEQ_LM\"");
+        if (!n.path("task_type").isNull() && !TASK_TYPES.contains(task))
+            throw new FileFormatException(file, "task_type is '" + task + "'; peft4j reads \"SEQ_2_SEQ_LM\" (T5) and \"CAUSAL_LM\" (decoder-only) adapters");
         try {
             int r = intValue(n, "r", 8, file);
             double alpha = n.has("lora_alpha") && !n.get("lora_alpha").isNull() ? num(n, "lora_alpha", file) : 8;

@@ -2,6 +2,7 @@ package io.peft4j.peft;
 
 import io.peft4j.ops.Buf;
 import io.peft4j.ops.Fast;
+import io.peft4j.model.Dropout;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.ops.Gemm;
 import io.peft4j.model.Parameter;
@@ -52,9 +53,12 @@ public final class LoraLinear implements PeftLayer {
     private INDArray lastX;                                  // [N, in]
     private final List<Cache> caches = new ArrayList<>();
 
-    private record Cache(LoraAdapter adapter, INDArray xd, INDArray mask, INDArray u) {}  // xd [N,in], mask [N,in]|null, u [N,r]
-    /** Reusable per-adapter work buffers (steps of equal shape allocate nothing). */
-    private static final class Work { final Buf mask = new Buf(), xd = new Buf(), u = new Buf(), du = new Buf(), dxd = new Buf(); }
+    private record Cache(LoraAdapter adapter, INDArray xd, Dropout dropout, INDArray u) {}  // xd [N,in], dropout or null, u [N,r]
+    /** Per-adapter reusable buffers and the adapter's dropout on the layer input (the model's one {@link Dropout}). */
+    private static final class Work {
+        final Buf xd = new Buf(), u = new Buf(), du = new Buf(), dxd = new Buf();
+        Dropout drop;
+    }
     private final Map<String, Work> work = new java.util.HashMap<>();
 
     /**
@@ -201,21 +205,16 @@ public final class LoraLinear implements PeftLayer {
         INDArray xc = x.isView() ? x.dup() : x;
         for (LoraAdapter a : run) {
             Work w = work.computeIfAbsent(a.name(), k -> new Work());
-            INDArray mask = null, xd = xc;
-            if (ctx.training() && a.dropout() > 0) {
-                if (Fast.plain(xc)) {
-                    mask = w.mask.get(xc.dataType(), xc.shape());
-                    xd = w.xd.get(xc.dataType(), xc.shape());
-                    Fast.dropoutInto(xc, a.dropout(), ctx.nextSeed(), mask, xd);
-                } else {
-                    mask = dropoutMask(xc.shape(), a.dropout(), ctx.nextRandom(), xc.dataType());
-                    xd = xc.mul(mask);
-                }
+            INDArray xd = xc;
+            boolean dropped = ctx.training() && a.dropout() > 0;
+            if (dropped) {
+                if (w.drop == null) w.drop = new Dropout(a.dropout());
+                xd = w.drop.forwardInto(xc, w.xd.get(xc.dataType(), xc.shape()), ctx);
             }
             INDArray u = w.u.get(xc.dataType(), xc.size(0), a.rank());                     // [N, r]
             Gemm.mm(xd, a.a().value(), u, false, true, 1.0, 0.0);
             Gemm.mm(u, a.b().value(), y, false, true, a.scaling(), 1.0);
-            if (ctx.training()) caches.add(new Cache(a, xd, mask, u));
+            if (ctx.training()) caches.add(new Cache(a, xd, dropped ? w.drop : null, u));
         }
         if (ctx.training()) lastX = xc;
         return y;
@@ -235,16 +234,6 @@ public final class LoraLinear implements PeftLayer {
         return y;
     }
 
-    /** Inverted dropout: kept entries are 1/(1-p), dropped 0. */
-    static INDArray dropoutMask(long[] shape, double p, java.util.SplittableRandom rng, DataType dt) {
-        long n = 1;
-        for (long s : shape) n *= s;
-        float keep = (float) (1.0 / (1.0 - p));
-        float[] m = new float[(int) n];
-        for (int i = 0; i < m.length; i++) m[i] = rng.nextDouble() < p ? 0f : keep;
-        return Nd4j.create(m, shape, 'c').castTo(dt);
-    }
-
     @Override
     public INDArray backward(INDArray dy) {
         INDArray dx = base.backward(dy);
@@ -258,12 +247,12 @@ public final class LoraLinear implements PeftLayer {
             INDArray du = w.du.get(dyc.dataType(), dyc.size(0), a.rank());
             Gemm.mm(dyc, a.b().value(), du, false, false, s, 0.0);                               // du = s dy B      [N, r]
             if (a.a().trainable()) Gemm.mm(du, c.xd(), a.a().grad(), true, false, 1.0, 1.0);      // dA += du^T xd    [r, in]
-            if (c.mask() == null) Gemm.mm(du, a.a().value(), dx, false, false, 1.0, 1.0);        // dx += du A       [N, in]
+            if (c.dropout() == null) Gemm.mm(du, a.a().value(), dx, false, false, 1.0, 1.0);     // dx += du A       [N, in]
             else {
                 INDArray dxd = w.dxd.get(dyc.dataType(), dyc.size(0), inFeatures());
                 Gemm.mm(du, a.a().value(), dxd, false, false, 1.0, 0.0);
-                if (Fast.plain(dx, dxd, c.mask())) Fast.addProduct(dx, dxd, c.mask());           // dx += (du A) * mask
-                else dx.addi(dxd.muli(c.mask()));
+                INDArray masked = c.dropout().backward(dxd);                                     // (du A) * mask
+                if (Fast.plain(dx, masked)) Fast.addInPlace(dx, masked); else dx.addi(masked);
             }
         }
         caches.clear();

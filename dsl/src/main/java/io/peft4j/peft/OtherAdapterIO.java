@@ -47,7 +47,7 @@ public final class OtherAdapterIO {
 
     public static void saveIa3(Ia3Model<?> ia3, Path dir, SafeTensors.Dtype dtype, String baseModel) {
         Ia3Config c = ia3.config();
-        TreeMap<String, JsonNode> m = common("IA3", baseModel);
+        TreeMap<String, JsonNode> m = common("IA3", baseModel, LoraConfigJson.taskType(ia3.model()));
         m.put("exclude_modules", F.nullNode());
         m.put("fan_in_fan_out", F.booleanNode(false));
         m.put("feedforward_modules", strings(c.feedforwardModules()));
@@ -67,6 +67,7 @@ public final class OtherAdapterIO {
         Path cf = dir.resolve(AdapterIO.CONFIG);
         expectType(n, "IA3", cf);
         warnUnknown(n, IA3_KEYS, cf);
+        AdapterIO.checkTaskType(n, model, cf);
         if (n.path("fan_in_fan_out").asBoolean(false)) throw new FileFormatException(cf, "fan_in_fan_out = true is not supported (T5 weights are [out, in])");
         if (!n.path("exclude_modules").isNull() && !n.path("exclude_modules").isMissingNode() && n.get("exclude_modules").size() > 0)
             throw new FileFormatException(cf, "exclude_modules = " + n.get("exclude_modules") + " is not supported");
@@ -99,7 +100,7 @@ public final class OtherAdapterIO {
 
     public static void savePrompt(PromptTuning pt, Path dir, SafeTensors.Dtype dtype, String baseModel) {
         var c = pt.model().config();
-        TreeMap<String, JsonNode> m = common("PROMPT_TUNING", baseModel);
+        TreeMap<String, JsonNode> m = common("PROMPT_TUNING", baseModel, "SEQ_2_SEQ_LM");
         m.put("modules_to_save", F.nullNode());
         m.put("num_attention_heads", F.numberNode(c.numHeads()));
         m.put("num_layers", F.numberNode(c.numLayers()));
@@ -139,7 +140,7 @@ public final class OtherAdapterIO {
 
     // ------------------------------------------------------------------ shared
 
-    private static TreeMap<String, JsonNode> common(String type, String baseModel) {
+    private static TreeMap<String, JsonNode> common(String type, String baseModel, String taskType) {
         TreeMap<String, JsonNode> m = new TreeMap<>();
         m.put("auto_mapping", F.nullNode());
         m.put("base_model_name_or_path", baseModel == null ? F.nullNode() : F.textNode(baseModel));
@@ -147,7 +148,7 @@ public final class OtherAdapterIO {
         m.put("peft_type", F.textNode(type));
         m.put("peft_version", F.textNode("0.21.0"));
         m.put("revision", F.nullNode());
-        m.put("task_type", F.textNode("SEQ_2_SEQ_LM"));
+        m.put("task_type", F.textNode(taskType));
         return m;
     }
 

@@ -19,7 +19,12 @@ import java.util.regex.Pattern;
  */
 public final class Selective {
     private static final Logger LOG = LoggerFactory.getLogger(Selective.class);
-    private static final Pattern BLOCK = Pattern.compile("^(encoder|decoder)\\.block\\.(\\d+)\\.");
+    /** A block parameter: group 1 the stack ({@code encoder}, {@code decoder}, {@code model}, {@code transformer}), group 2 its index. */
+    private static final Pattern BLOCK = Pattern.compile("^([\\w.]*?)\\.(?:block|layers|h)\\.(\\d+)\\.");
+    /** Normalization weights and biases of every family (T5 layer_norm, Llama *_layernorm / norm, GPT-2 ln_*). */
+    private static final Pattern NORM = Pattern.compile("(^|.*\\.)(\\w*layer_?norm|norm|ln_\\w+)\\.(weight|bias)$");
+    /** The norm after the last block of a stack (T5 final_layer_norm, Llama model.norm, GPT-2 ln_f). */
+    private static final Pattern FINAL_NORM = Pattern.compile("^[\\w]+\\.(final_layer_norm|norm|ln_f)\\.(weight|bias)$");
 
     private Selective() {}
 
@@ -35,9 +40,9 @@ public final class Selective {
         return chosen;
     }
 
-    /** PEFT's LN_TUNING for T5: every {@code layer_norm} and {@code final_layer_norm} weight. */
+    /** PEFT's LN_TUNING: every normalization layer's weight (and bias where it has one). */
     public static List<Parameter> layerNorms(LanguageModel model) {
-        return train(model, "layer norms", p -> p.name().endsWith("layer_norm.weight"));
+        return train(model, "layer norms", p -> NORM.matcher(p.name()).matches());
     }
 
     /** BitFit: every bias parameter (none in T5). */
@@ -45,10 +50,11 @@ public final class Selective {
         return train(model, "biases", p -> p.name().endsWith(".bias"));
     }
 
-    /** The given blocks of one stack ("encoder" or "decoder"). */
+    /** The given blocks of one stack ("encoder" or "decoder" for T5, "model" for Llama-shaped models, "transformer" for GPT-2). */
     public static List<Parameter> blocks(LanguageModel model, String stack, int... indexes) {
-        if (!stack.equals("encoder") && !stack.equals("decoder"))
-            throw new IllegalArgumentException("stack '" + stack + "' is invalid: use \"encoder\" or \"decoder\"");
+        List<String> stacks = stacks(model);
+        if (!stacks.contains(stack))
+            throw new IllegalArgumentException("stack '" + stack + "' is invalid: this model's stacks are " + stacks);
         int max = numBlocks(model, stack);
         for (int i : indexes) if (i < 0 || i >= max)
             throw new IllegalArgumentException(stack + " block " + i + " does not exist (the " + stack + " has blocks 0.." + (max - 1) + ")");
@@ -60,18 +66,29 @@ public final class Selective {
         });
     }
 
-    /** The last {@code n} blocks of the encoder and of the decoder (with their final layer norms). */
+    /** The last {@code n} blocks of every stack (the encoder and the decoder of T5), with their final norms. */
     public static List<Parameter> lastLayers(LanguageModel model, int n) {
-        int enc = numBlocks(model, "encoder"), dec = numBlocks(model, "decoder");
-        if (n <= 0 || n > Math.max(enc, dec))
-            throw new IllegalArgumentException("last " + n + " layers is invalid: n must be in 1.." + Math.max(enc, dec));
+        java.util.Map<String, Integer> sizes = new java.util.LinkedHashMap<>();
+        for (String st : stacks(model)) sizes.put(st, numBlocks(model, st));
+        int most = sizes.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+        if (n <= 0 || n > most)
+            throw new IllegalArgumentException("last " + n + " layers is invalid: n must be in 1.." + most);
         return train(model, "last " + n + " layers", p -> {
-            if (p.name().endsWith("final_layer_norm.weight")) return true;
+            if (FINAL_NORM.matcher(p.name()).matches()) return true;
             Matcher m = BLOCK.matcher(p.name());
             if (!m.find()) return false;
-            int total = m.group(1).equals("encoder") ? enc : dec;
-            return Integer.parseInt(m.group(2)) >= total - n;
+            return Integer.parseInt(m.group(2)) >= sizes.get(m.group(1)) - n;
         });
+    }
+
+    /** The stacks of numbered blocks in the model, in order of appearance. */
+    static List<String> stacks(LanguageModel model) {
+        java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+        for (Parameter p : model.parameters()) {
+            Matcher m = BLOCK.matcher(p.name());
+            if (m.find()) out.add(m.group(1));
+        }
+        return new ArrayList<>(out);
     }
 
     /** Full fine-tuning: every parameter trains (the baseline). */

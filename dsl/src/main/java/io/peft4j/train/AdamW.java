@@ -1,6 +1,6 @@
 package io.peft4j.train;
 
-import io.peft4j.ops.Floats;
+import io.peft4j.ops.Fast;
 
 import io.peft4j.model.Parameter;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -93,7 +93,7 @@ public final class AdamW {
             Parameter p = params.get(i);
             INDArray g = p.grad();
             INDArray mi = m.get(i), vi = v.get(i), s = scratch.get(i);
-            boolean finite = Floats.eligible(p.value(), g, mi, vi, s)
+            boolean finite = Fast.plain(p.value(), g, mi, vi, s)
                 ? fused(p.value(), g, mi, vi, s, b1, b2, bc2sqrt, stepSize, decay)
                 : unfused(p.value(), g, mi, vi, s, b1, b2, bc2sqrt, stepSize, decay);
             if (!finite) {
@@ -103,7 +103,7 @@ public final class AdamW {
         }
         for (int i = 0; i < params.size(); i++) {
             INDArray pv = params.get(i).value(), sv = scratch.get(i);
-            if (Floats.eligible(pv, sv)) Floats.copy(sv, pv); else pv.assign(sv);
+            if (Fast.plain(pv, sv)) Fast.copy(sv, pv); else pv.assign(sv);
         }
         step = t;
     }
@@ -116,10 +116,10 @@ public final class AdamW {
      */
     private boolean fused(INDArray p, INDArray g, INDArray m, INDArray v, INDArray s,
                           double b1, double b2, double bc2sqrt, double stepSize, double decay) {
-        java.nio.FloatBuffer P = Floats.of(p), G = Floats.of(g), M = Floats.of(m), V = Floats.of(v), S = Floats.of(s);
+        java.nio.FloatBuffer P = Fast.fb(p), G = Fast.fb(g), M = Fast.fb(m), V = Fast.fb(v), S = Fast.fb(s);
         final float w1 = (float) (1 - b1), fb2 = (float) b2, w2 = (float) (1 - b2), c2 = (float) bc2sqrt,
             e = (float) opt.eps(), ns = (float) -stepSize, dec = (float) decay;
-        return Floats.forChunks((int) p.length(), (from, to) -> {
+        return Fast.forChunks((int) p.length(), (from, to) -> {
             boolean ok = true;
             for (int k = from; k < to; k++) {
                 float gk = G.get(k);

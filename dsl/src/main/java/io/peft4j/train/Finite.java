@@ -1,6 +1,6 @@
 package io.peft4j.train;
 
-import io.peft4j.ops.Floats;
+import io.peft4j.ops.Fast;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -13,9 +13,9 @@ final class Finite {
 
     /** True when no element is NaN or infinite (one reduction; a second pass only when the sum overflows). */
     static boolean isFinite(INDArray a) {
-        if (Floats.eligible(a)) {
-            java.nio.FloatBuffer f = Floats.of(a);
-            return Floats.forChunks((int) a.length(), (from, to) -> {
+        if (Fast.plain(a)) {
+            java.nio.FloatBuffer f = Fast.fb(a);
+            return Fast.forChunks((int) a.length(), (from, to) -> {
                 for (int k = from; k < to; k++) if (!Float.isFinite(f.get(k))) return false;
                 return true;
             });
@@ -34,8 +34,8 @@ final class Finite {
 
     /** Sum of squares in double precision. */
     static double sumSquares(INDArray a) {
-        if (Floats.eligible(a)) {
-            java.nio.FloatBuffer f = Floats.of(a);
+        if (Fast.plain(a)) {
+            java.nio.FloatBuffer f = Fast.fb(a);
             double[] acc = {0};
             int n = (int) a.length();
             for (int k = 0; k < n; k++) { double x = f.get(k); acc[0] += x * x; }
@@ -47,10 +47,10 @@ final class Finite {
 
     /** a *= c in place. */
     static void scale(INDArray a, double c) {
-        if (Floats.eligible(a)) {
-            java.nio.FloatBuffer f = Floats.of(a);
+        if (Fast.plain(a)) {
+            java.nio.FloatBuffer f = Fast.fb(a);
             float fc = (float) c;
-            Floats.forChunks((int) a.length(), (from, to) -> { for (int k = from; k < to; k++) f.put(k, f.get(k) * fc); return true; });
+            Fast.forChunks((int) a.length(), (from, to) -> { for (int k = from; k < to; k++) f.put(k, f.get(k) * fc); return true; });
         } else {
             a.muli(c);
         }

@@ -33,7 +33,7 @@ class AdapterConfigRobustnessTest {
         "{\"peft_type\":\"LORA\",\"use_rslora\":\"yes\"}|use_rslora must be true or false",
         "{\"peft_type\":\"LORA\",\"fan_in_fan_out\":true}|'fan_in_fan_out' = true is not supported",
         "{\"peft_type\":\"LORA\",\"layer_replication\":[[0,1]]}|'layer_replication'",
-        "{\"peft_type\":\"LORA\",\"task_type\":\"CAUSAL_LM\"}|task_type is 'CAUSAL_LM'",
+        "{\"peft_type\":\"LORA\",\"task_type\":\"TOKEN_CLS\"}|task_type is 'TOKEN_CLS'",
         "{\"peft_type\":\"IA3\"}|peft_type is 'IA3', expected \"LORA\"",
         "{\"r\":4}|'peft_type' must be a string"})
     void rejected(String json, String expected, @TempDir Path tmp) throws Exception {

@@ -1,6 +1,7 @@
 package io.peft4j.model.t5;
 
 import io.peft4j.model.Batch;
+import io.peft4j.model.Checkpoint;
 import io.peft4j.model.DecodingSession;
 import io.peft4j.model.GenerationConfig;
 import io.peft4j.model.Embedding;
@@ -15,11 +16,8 @@ import io.peft4j.ops.Buf;
 import io.peft4j.ops.CrossEntropy;
 import io.peft4j.ops.NativeMemory;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peft4j.hf.AtomicFiles;
 import io.peft4j.hf.FileFormatException;
-import io.peft4j.hf.PickleCheckpoints;
 import io.peft4j.hf.SafeTensors;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -183,77 +181,12 @@ public final class T5Model implements LanguageModel {
         Path cfg = dir.resolve("config.json");
         if (!Files.isRegularFile(cfg)) throw new FileFormatException(cfg, "missing (not a model folder)");
         T5Config config = T5Config.fromJson(cfg);
-        List<Path> files = weightFiles(dir);
-        checkSize(cfg, config, files);
+        List<Path> files = Checkpoint.weightFiles(dir);
+        Checkpoint.checkSize(cfg, config::parameterCount, files);
         T5Model m = new T5Model(config, DataType.FLOAT);
-        Set<String> seen = new HashSet<>();
-        List<String> unexpected = new ArrayList<>();
-        for (Path f : files) {
-            for (Map.Entry<String, INDArray> e : SafeTensors.read(f).entrySet()) {
-                String k = e.getKey();
-                Parameter p = m.base.get(k);
-                if (p == null) {
-                    if (!IGNORED_KEYS.contains(k)) unexpected.add(k);
-                    continue;
-                }
-                INDArray v = e.getValue();
-                if (!Arrays.equals(v.shape(), p.value().shape()))
-                    throw new FileFormatException(f, "tensor '" + k + "' has shape " + Arrays.toString(v.shape())
-                        + " but the config needs " + Arrays.toString(p.value().shape()));
-                p.value().assign(v.dataType() == DataType.FLOAT ? v : v.castTo(DataType.FLOAT));
-                seen.add(k);
-            }
-        }
-        for (String k : m.base.keySet())
-            if (!seen.contains(k))
-                throw new FileFormatException(files.get(0), "required tensor '" + k + "' is missing");
+        List<String> unexpected = Checkpoint.load(files, m.base, IGNORED_KEYS::contains);
         if (!unexpected.isEmpty()) LOG.warn("{}: ignoring {} unexpected tensor(s): {}", dir, unexpected.size(), unexpected);
         return m;
-    }
-
-    /**
-     * Refuses a config whose dimensions need far more values than the weight files hold, before
-     * anything is allocated (a hostile config.json could otherwise ask for terabytes).
-     */
-    private static void checkSize(Path cfg, T5Config config, List<Path> files) {
-        long available = 0;
-        for (Path f : files)
-            for (SafeTensors.Entry e : SafeTensors.header(f).entries().values()) available += e.elements();
-        long needed;
-        try {
-            needed = config.parameterCount();
-        } catch (ArithmeticException e) {
-            throw new FileFormatException(cfg, "dimensions describe more than 2^63 parameters");
-        }
-        // small differences fall through to the per-tensor checks, which name the missing tensor; this
-        // only stops configs far out of line with their weights (allocation stays within 2x the file + 4 MiB)
-        if (needed > 2 * available + (1L << 20))
-            throw new FileFormatException(cfg, "describes a model of " + needed + " parameters but the weight files "
-                + files + " hold only " + available + " values (config and weights do not belong together)");
-    }
-
-    private static List<Path> weightFiles(Path dir) {
-        Path single = dir.resolve("model.safetensors");
-        if (Files.isRegularFile(single)) return List.of(single);
-        Path index = dir.resolve("model.safetensors.index.json");
-        if (!Files.isRegularFile(index))
-            throw PickleCheckpoints.missing(single, " (and no model.safetensors.index.json in " + dir + ")");
-        try {
-            JsonNode map = new ObjectMapper().readTree(index.toFile()).get("weight_map");
-            if (map == null || !map.isObject()) throw new FileFormatException(index, "has no 'weight_map' object");
-            TreeSet<String> shards = new TreeSet<>();
-            map.fields().forEachRemaining(e -> shards.add(e.getValue().asText()));
-            List<Path> out = new ArrayList<>();
-            for (String s : shards) {
-                Path p = dir.resolve(s).normalize();
-                if (!p.startsWith(dir.normalize())) throw new FileFormatException(index, "shard '" + s + "' points outside the folder");
-                if (!Files.isRegularFile(p)) throw new FileFormatException(index, "shard '" + s + "' is missing");
-                out.add(p);
-            }
-            return out;
-        } catch (IOException e) {
-            throw new FileFormatException(index, "cannot read: " + e.getMessage(), e);
-        }
     }
 
     /** Writes {@code config.json} and {@code model.safetensors} (base weights, HF names), each atomically. */
