@@ -1,7 +1,6 @@
 package io.peft4j.hf.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peft4j.hf.TextTokenizer;
 import io.peft4j.hf.TokenizerFileException;
 import io.peft4j.hf.tokenizer.BpeTokenizerReader;
@@ -295,8 +294,6 @@ public final class ChatTemplate {
         }
         return out;
     }
-
-    static final ObjectMapper JSON = new ObjectMapper();
 
     @Override public String toString() { return "ChatTemplate" + names() + " from " + origin; }
 }

@@ -23,6 +23,13 @@ import java.util.TreeMap;
 final class Py {
     private Py() {}
 
+    /** A Python tuple (what dict.items(), dictsort and partition give): a list printed with parentheses. */
+    static final class Tuple extends ArrayList<Object> {
+        private static final long serialVersionUID = 1L;
+
+        Tuple(Object... items) { super(java.util.Arrays.asList(items)); }
+    }
+
     // ---- truthiness and types ------------------------------------------------------------------
 
     static boolean truthy(Object o) {
@@ -81,6 +88,11 @@ final class Py {
         if (o instanceof Number n) return floatRepr(n.doubleValue());
         if (o instanceof Namespace ns) return "<Namespace " + reprMap(ns) + ">";
         if (o instanceof Map<?, ?> m) return reprMap(m);
+        if (o instanceof Tuple t) {
+            StringBuilder sb = new StringBuilder("(");
+            for (int i = 0; i < t.size(); i++) sb.append(i > 0 ? ", " : "").append(repr(t.get(i)));
+            return sb.append(t.size() == 1 ? ",)" : ")").toString();
+        }
         if (o instanceof Collection<?> c) {
             StringBuilder sb = new StringBuilder("[");
             boolean first = true;
@@ -278,7 +290,7 @@ final class Py {
                 while (i < n && isSpace(s.codePointAt(i))) i += Character.charCount(s.codePointAt(i));
                 if (i >= n) break;
                 if (maxsplit >= 0 && out.size() >= maxsplit) {
-                    out.add(strip(s.substring(i), null, false, true));
+                    out.add(s.substring(i));   // the remainder keeps its trailing whitespace, as in Python
                     break;
                 }
                 int j = i;
@@ -304,28 +316,29 @@ final class Py {
     static List<Object> rsplit(String s, String sep, long maxsplit) {
         if (maxsplit < 0) return split(s, sep, -1);
         if (sep == null) {
-            List<Object> parts = split(s, null, -1);
-            if (parts.size() <= maxsplit + 1) return parts;
-            // keep the last maxsplit words; the rest stays one piece (right-stripped of nothing, left as in Python)
-            int keep = (int) maxsplit;
+            List<Object> out = new ArrayList<>();
             int end = s.length();
-            List<Object> tail = new ArrayList<>();
-            for (int k = 0; k < keep; k++) {
+            while (true) {
                 while (end > 0 && isSpace(s.codePointBefore(end))) end -= Character.charCount(s.codePointBefore(end));
+                if (end == 0) break;
+                if (out.size() >= maxsplit) {
+                    out.add(0, s.substring(0, end));   // the remainder keeps its leading whitespace, as in Python
+                    break;
+                }
                 int start = end;
                 while (start > 0 && !isSpace(s.codePointBefore(start))) start -= Character.charCount(s.codePointBefore(start));
-                tail.add(0, s.substring(start, end));
+                out.add(0, s.substring(start, end));
                 end = start;
             }
-            tail.add(0, strip(s.substring(0, end), null, true, true));
-            return tail;
+            return out;
         }
         if (sep.isEmpty()) throw new IllegalArgumentException("empty separator");
         List<Object> out = new ArrayList<>();
         int end = s.length();
         while (out.size() < maxsplit) {
+            if (end - sep.length() < 0) break;
             int j = s.lastIndexOf(sep, end - sep.length());
-            if (j < 0 || end - sep.length() < 0) break;
+            if (j < 0) break;
             out.add(0, s.substring(j + sep.length(), end));
             end = j;
         }
@@ -333,20 +346,41 @@ final class Py {
         return out;
     }
 
-    /** Python's str.title: a cased character after a cased one is lower-cased, any other is title-cased. */
+    /** Python's str.title: a cased character after a cased one is lower-cased (a capital sigma ending a word becomes ς), any other is title-cased. */
     static String title(String s) {
         StringBuilder sb = new StringBuilder(s.length());
         boolean prevCased = false;
         for (int i = 0; i < s.length(); ) {
             int cp = s.codePointAt(i);
             i += Character.charCount(cp);
-            String c = new String(Character.toChars(cp));
-            if (prevCased) sb.append(c.toLowerCase(Locale.ROOT));
-            else sb.append(Character.isTitleCase(Character.toTitleCase(cp)) || Character.isUpperCase(Character.toTitleCase(cp))
-                ? new String(Character.toChars(Character.toTitleCase(cp))) : c);
-            prevCased = Character.isUpperCase(cp) || Character.isLowerCase(cp) || Character.isTitleCase(cp);
+            if (prevCased && cp == 0x3A3) sb.append(finalSigma(s, i) ? '\u03C2' : '\u03C3');
+            else if (prevCased) sb.append(new String(Character.toChars(cp)).toLowerCase(Locale.ROOT));
+            else sb.appendCodePoint(Character.toTitleCase(cp));
+            prevCased = isCased(cp);
         }
         return sb.toString();
+    }
+
+    /** Unicode's Final_Sigma condition after the sigma: no cased letter follows (case-ignorable characters skipped). */
+    private static boolean finalSigma(String s, int after) {
+        for (int j = after; j < s.length(); ) {
+            int cp = s.codePointAt(j);
+            j += Character.charCount(cp);
+            if (isCaseIgnorable(cp)) continue;
+            return !isCased(cp);
+        }
+        return true;
+    }
+
+    private static boolean isCased(int cp) {
+        return Character.isUpperCase(cp) || Character.isLowerCase(cp) || Character.isTitleCase(cp);
+    }
+
+    private static boolean isCaseIgnorable(int cp) {
+        int t = Character.getType(cp);
+        return t == Character.NON_SPACING_MARK || t == Character.ENCLOSING_MARK || t == Character.FORMAT
+            || t == Character.MODIFIER_LETTER || t == Character.MODIFIER_SYMBOL
+            || cp == '\'' || cp == '.' || cp == ':' || cp == 0xB7 || cp == 0x2019 || cp == 0x2018 || cp == 0xAD;
     }
 
     static String capitalize(String s) {
@@ -389,9 +423,10 @@ final class Py {
         switch (name) {
             case "startswith", "endswith" -> {
                 argc(name, a, 1, 3);
-                int start = a.length > 1 && a[1] != null ? index((int) toLong(a[1], "start"), s.length()) : 0;
-                int end = a.length > 2 && a[2] != null ? index((int) toLong(a[2], "end"), s.length()) : s.length();
-                String sub = end >= start ? s.substring(start, end) : "";
+                int len = s.codePointCount(0, s.length());
+                int start = a.length > 1 && a[1] != null ? index((int) toLong(a[1], "start"), len) : 0;
+                int end = a.length > 2 && a[2] != null ? index((int) toLong(a[2], "end"), len) : len;
+                String sub = end >= start ? s.substring(s.offsetByCodePoints(0, start), s.offsetByCodePoints(0, end)) : "";
                 List<Object> options = a[0] instanceof List<?> l ? new ArrayList<>(l) : List.of(a[0] == null ? "None" : a[0]);
                 for (Object p : options) {
                     if (!(unwrap(p) instanceof String ps)) throw new IllegalArgumentException(name + " first arg must be str or a tuple of str, not " + typeName(p));
@@ -435,11 +470,12 @@ final class Py {
             case "find", "rfind", "index", "rindex", "count" -> {
                 argc(name, a, 1, 3);
                 String sub = stringArg(name, a[0]);
-                int start = a.length > 1 && a[1] != null ? index((int) toLong(a[1], "start"), s.length()) : 0;
-                int end = a.length > 2 && a[2] != null ? index((int) toLong(a[2], "end"), s.length()) : s.length();
-                String hay = end >= start ? s.substring(start, end) : "";
+                int len = s.codePointCount(0, s.length());
+                int start = a.length > 1 && a[1] != null ? index((int) toLong(a[1], "start"), len) : 0;
+                int end = a.length > 2 && a[2] != null ? index((int) toLong(a[2], "end"), len) : len;
+                String hay = end >= start ? s.substring(s.offsetByCodePoints(0, start), s.offsetByCodePoints(0, end)) : "";
                 if (name.equals("count")) {
-                    if (sub.isEmpty()) return (long) hay.length() + 1;
+                    if (sub.isEmpty()) return (long) hay.codePointCount(0, hay.length()) + 1;
                     long c = 0;
                     for (int i = hay.indexOf(sub); i >= 0; i = hay.indexOf(sub, i + sub.length())) c++;
                     return c;
@@ -449,7 +485,7 @@ final class Py {
                     if (name.endsWith("index")) throw new IllegalArgumentException("substring not found");
                     return -1L;
                 }
-                return (long) (at + start);
+                return (long) (hay.codePointCount(0, at) + start);   // Python indexes code points
             }
             case "join" -> {
                 argc(name, a, 1, 1);
@@ -486,8 +522,8 @@ final class Py {
                 String sep = stringArg(name, a[0]);
                 if (sep.isEmpty()) throw new IllegalArgumentException("empty separator");
                 int at = name.equals("partition") ? s.indexOf(sep) : s.lastIndexOf(sep);
-                if (at < 0) return name.equals("partition") ? list(s, "", "") : list("", "", s);
-                return list(s.substring(0, at), sep, s.substring(at + sep.length()));
+                if (at < 0) return name.equals("partition") ? new Tuple(s, "", "") : new Tuple("", "", s);
+                return new Tuple(s.substring(0, at), sep, s.substring(at + sep.length()));
             }
             case "center", "ljust", "rjust" -> {
                 argc(name, a, 1, 2);
@@ -560,7 +596,7 @@ final class Py {
             case "items" -> {
                 argc(name, a, 0, 0);
                 List<Object> out = new ArrayList<>(m.size());
-                for (Map.Entry<?, ?> e : m.entrySet()) out.add(new ArrayList<>(java.util.Arrays.asList(e.getKey(), e.getValue())));
+                for (Map.Entry<?, ?> e : m.entrySet()) out.add(new Tuple(e.getKey(), e.getValue()));
                 return out;
             }
             case "keys" -> { argc(name, a, 0, 0); return new ArrayList<Object>(m.keySet()); }

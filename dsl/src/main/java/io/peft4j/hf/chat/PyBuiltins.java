@@ -140,6 +140,7 @@ final class PyBuiltins {
         t.add(new Test("true", (v, a) -> Boolean.TRUE.equals(v)));
         t.add(new Test("false", (v, a) -> Boolean.FALSE.equals(v)));
         t.add(new Test("callable", (v, a) -> false));
+        t.add(new Test("truthy", (v, a) -> Py.truthy(v)));   // what select/selectattr use when no test is named
         t.add(new Test("lower", (v, a) -> v instanceof String s && (boolean) Py.strMethod(s, "islower", new Object[0])));
         t.add(new Test("upper", (v, a) -> v instanceof String s && (boolean) Py.strMethod(s, "isupper", new Object[0])));
         t.add(new Test("even", (v, a) -> Py.toLong(v, "even test") % 2 == 0));

@@ -148,7 +148,7 @@ final class PyFilters {
             java.math.RoundingMode mode = switch (method) {
                 case "ceil" -> java.math.RoundingMode.CEILING;
                 case "floor" -> java.math.RoundingMode.FLOOR;
-                default -> java.math.RoundingMode.HALF_UP;
+                default -> java.math.RoundingMode.HALF_EVEN;   // Python's round() on the exact binary value
             };
             return new java.math.BigDecimal(d).setScale((int) precision, mode).doubleValue();
         }));
@@ -225,20 +225,24 @@ final class PyFilters {
         return out;
     }
 
-    /** Jinja2's title filter: upper-case the first character of each word (split at whitespace, -, (, {, [, <), lower-case the rest. */
+    /** Jinja2's title filter: each word (split at whitespace, -, (, {, [, <) as {@code w[0].upper() + w[1:].lower()}. */
     static String jinjaTitle(String s) {
         StringBuilder sb = new StringBuilder(s.length());
-        boolean start = true;
-        for (int i = 0; i < s.length(); ) {
+        int i = 0, n = s.length();
+        while (i < n) {
             int cp = s.codePointAt(i);
-            i += Character.charCount(cp);
-            boolean sep = Py.isSpace(cp) || cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<';
-            String c = new String(Character.toChars(cp));
-            if (sep) { sb.append(c); start = true; continue; }
-            sb.append(start ? c.toUpperCase(Locale.ROOT) : c.toLowerCase(Locale.ROOT));
-            start = false;
+            if (isTitleSeparator(cp)) { sb.appendCodePoint(cp); i += Character.charCount(cp); continue; }
+            int j = i;
+            while (j < n && !isTitleSeparator(s.codePointAt(j))) j += Character.charCount(s.codePointAt(j));
+            int first = Character.charCount(cp);
+            sb.append(s.substring(i, i + first).toUpperCase(Locale.ROOT)).append(s.substring(i + first, j).toLowerCase(Locale.ROOT));
+            i = j;
         }
         return sb.toString();
+    }
+
+    private static boolean isTitleSeparator(int cp) {
+        return Py.isSpace(cp) || cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<';
     }
 
     static Object attribute(Object e, Object attr) {

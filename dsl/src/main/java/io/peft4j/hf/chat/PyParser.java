@@ -128,7 +128,7 @@ final class PyParser extends ExtendedParser {
             switch (t.getSymbol()) {
                 case MUL -> { consumeToken(); v = createAstBinary(v, filter(true), REPEAT_OR_MUL); }
                 case DIV -> { consumeToken(); v = createAstBinary(v, filter(true), AstBinary.DIV); }
-                case MOD -> { consumeToken(); v = createAstBinary(v, filter(true), AstBinary.MOD); }
+                case MOD -> { consumeToken(); v = createAstBinary(v, filter(true), PY_MOD); }
                 case EXTENSION -> {
                     ExtensionHandler h = getExtensionHandler(t);
                     if (h.getExtensionPoint() != ExtensionPoint.MUL) return v;
@@ -191,6 +191,28 @@ final class PyParser extends ExtendedParser {
         }
 
         @Override public String toString() { return "*"; }
+    };
+
+    /** {@code %} on numbers as Python: the result takes the divisor's sign. */
+    static final AstBinary.Operator PY_MOD = new AstBinary.SimpleOperator() {
+        @Override protected Object apply(TypeConverter converter, Object a, Object b) {
+            a = Py.unwrap(a);
+            b = Py.unwrap(b);
+            if ((Py.isInt(a) || a instanceof Boolean) && (Py.isInt(b) || b instanceof Boolean)) {
+                long y = Py.toLong(b, "%");
+                if (y == 0) throw new ArithmeticException("integer modulo by zero");
+                return Math.floorMod(Py.toLong(a, "%"), y);
+            }
+            if (a instanceof Number x && b instanceof Number y) {
+                double d = y.doubleValue();
+                if (d == 0) throw new ArithmeticException("float modulo");
+                double r = x.doubleValue() % d;
+                return r != 0 && (r < 0) != (d < 0) ? r + d : r;
+            }
+            return NumberOperations.mod(converter, a, b);
+        }
+
+        @Override public String toString() { return "%"; }
     };
 
     private static Object repeat(Object x, long n) {

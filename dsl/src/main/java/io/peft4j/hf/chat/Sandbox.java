@@ -61,7 +61,7 @@ final class Sandbox {
         "symmetric_difference", "toyaml", "truncatehtml", "unescape_html", "union", "unixtimestamp", "urldecode", "urlize",
         "wordwrap", "xmlattr");
     private static final List<String> REFUSED_TESTS = List.of("containing", "containingall", "string_containing",
-        "string_startingwith", "truthy", "within");
+        "string_startingwith", "within");
     private static final List<String> REFUSED_FUNCTIONS = List.of("datetimeformat", "format_date", "format_datetime",
         "format_time", "strtodate", "strtotime", "super", "today", "truncate", "type", "unixtimestamp");
     private static final List<String> REFUSED_BLOCK_TAGS = List.of("block", "ifchanged", "unless", "do");
@@ -222,6 +222,4 @@ final class Sandbox {
             throw new IOException("chat templates cannot load other templates (" + fullName + ")");
         }
     }
-
-    Set<String> refusedTags() { return Set.copyOf(REFUSED_TAGS); }
 }

@@ -139,6 +139,33 @@ class ChatTemplateSandboxTest {
         assertEquals("x y z", render("{{ dict(a='x', b='y').values() | join(' ') }} z"));
     }
 
+    @Test void concurrentRendersAgree() throws Exception {
+        ChatTemplate t = ChatTemplate.of(Files.readString(Path.of(getClass().getResource("/tokenizer/chat/templates/qwen3.jinja").toURI())));
+        List<ChatTemplate.Message> chat = List.of(new ChatTemplate.Message("system", "s"), new ChatTemplate.Message("user", "u"),
+            new ChatTemplate.Message("assistant", "<think>\nr\n</think>\n\na"), new ChatTemplate.Message("user", "v"));
+        String expected = t.render(chat, true);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> fs = new java.util.ArrayList<>();
+            for (int k = 0; k < 4; k++) fs.add(pool.submit(() -> {
+                for (int r = 0; r < 25; r++) if (!expected.equals(t.render(chat, true))) return false;
+                return true;
+            }));
+            for (var f : fs) assertTrue(f.get());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test void pythonStringMethods() {
+        assertEquals("They'Re Bill'S Friends From The Uk|Hello world|2.0 2.0 3.0",
+            render("{{ \"they're bill's friends from the UK\".title() }}|{{ 'hELLO WORLD'.capitalize() }}|{{ 2.5 | round }} {{ 1.5 | round }} {{ 2.6 | round }}"));
+        // values from CPython 3: ' a b  c '.split(None, 1), 'a b c'.rsplit(' ', 1), '  a b  c  '.rsplit(None, 1), ...
+        assertEquals("['a', 'b  c '] ['a b', 'c'] ['  a b', 'c'] x|-|y 3 -1 True",
+            render("{{ ' a b  c '.split(None, 1) }} {{ 'a b c'.rsplit(' ', 1) }} {{ '  a b  c  '.rsplit(None, 1) }} "
+                + "{{ 'x-y'.partition('-') | join('|') }} {{ 'abcabc'.find('a', 1) }} {{ 'abc'.find('z') }} {{ 'Ab1'.isalnum() }}"));
+    }
+
     @Test void emptyConversationAndBadMessagesAreInputErrors() {
         assertEquals(ChatTemplateException.Kind.INPUT, assertThrows(ChatTemplateException.class,
             () -> ChatTemplate.of("x").render(List.of(), true)).kind());
