@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every chat-template case made by transformers 5.18's {@code apply_chat_template}, exact: the
- * twelve templates of {@code src/test/resources/tokenizer/chat/templates/} over the conversations of
+ * thirteen templates of {@code src/test/resources/tokenizer/chat/templates/} over the conversations of
  * {@code cases.jsonl} (text and ids; raised errors), and the shared causal fixtures'
  * {@code expected.json} {@code chat_template} cases with their own tokenizer folders.
  */
