@@ -123,6 +123,25 @@ class BpeTokenizerReaderTest {
         assertArrayEquals(t.encode("a\uFFFDb", false), t.encode("a\uD800b", false));
     }
 
+    @Test void runawayRegexesFromStrangersEndWithAnError(@TempDir Path tmp) throws Exception {
+        ObjectNode j = base();
+        ObjectNode split = j.putObject("pre_tokenizer");
+        split.put("type", "Split").put("behavior", "Isolated").put("invert", false).putObject("pattern").put("Regex", "((a|b)*a){10}c");
+        TextTokenizer t = load(tmp, j, null);
+        assertEquals("[2]", Arrays.toString(t.encode("ab", false)));
+        long saved = Regexes.guardNanos;
+        Regexes.guardNanos = 200_000_000L;
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.encode("a".repeat(40) + "!"));
+            assertTrue(e.getMessage().contains("catastrophic backtracking"), e.getMessage());
+        } finally {
+            Regexes.guardNanos = saved;
+        }
+        assertTrue(Regexes.needsGuard(Regexes.compile("((a|b)*a){10}c")));
+        assertFalse(Regexes.needsGuard(PreTokenizer.GPT2));
+        assertFalse(Regexes.needsGuard(Regexes.compile("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")));
+    }
+
     @Test void concurrentEncodingIsConsistent() throws Exception {
         TextTokenizer t = TextTokenizer.load(Path.of(getClass().getResource("/tokenizer/bpe/llama3").toURI()));
         List<String> texts = new ArrayList<>();
