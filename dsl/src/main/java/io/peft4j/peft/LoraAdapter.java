@@ -15,7 +15,7 @@ public final class LoraAdapter {
     private final String name;
     private final Parameter a;   // [r, in]
     private final Parameter b;   // [out, r]
-    private final double scaling;
+    private double scaling;                  // changes only by a hot-swap (HotSwap)
     private final double dropout;
 
     LoraAdapter(String module, String name, int r, long in, long out, double scaling, double dropout,
@@ -37,6 +37,11 @@ public final class LoraAdapter {
     public Parameter b() { return b; }
     public int rank() { return (int) a.value().size(0); }
     public double scaling() { return scaling; }
+    /** A hot-swap's new scaling (the weights are replaced in place by {@link HotSwap}). */
+    void setScaling(double s) {
+        if (!Double.isFinite(s)) throw new IllegalArgumentException("scaling = " + s + " is invalid: it must be finite");
+        this.scaling = s;
+    }
     public double dropout() { return dropout; }
 
     /** scaling * B A, [out, in], float32. */

@@ -140,14 +140,20 @@ public final class LoraLinear implements PeftLayer {
 
     public boolean disabled() { return disabled; }
 
-    /** Per-row adapter names for the next inference passes (null entries: base only); null clears. */
+    /**
+     * Per-row adapter names for the next inference passes, one per input (batch) row: each pass's
+     * rows are split evenly among them (null entries: base only); null clears.
+     */
     public void setRowAdapters(String[] perRow) {
         if (perRow != null) {
             for (String n : perRow) if (n != null) adapter(n);
             if (!merged.isEmpty()) throw new IllegalStateException(module + ": adapters " + merged + " are merged; unmerge before a mixed-adapter batch");
         }
-        this.rowAdapters = perRow;
+        this.rowAdapters = perRow == null ? null : perRow.clone();
     }
+
+    /** The per-row adapter names in force (a copy), or null. */
+    public String[] rowAdapters() { return rowAdapters == null ? null : rowAdapters.clone(); }
 
     // ---------------------------------------------------------------- merging
 
@@ -220,18 +226,140 @@ public final class LoraLinear implements PeftLayer {
         return y;
     }
 
+    /**
+     * The mixed-batch path: the N rows of {@code x} [N, in] split evenly among the
+     * {@code rowAdapters.length} batch rows, whatever the family's layout puts in a pass (B*T rows
+     * of a prefill, B*copies rows of a decode step, B*copies*S encoder rows of a cross-attention
+     * cache: rows of one input are always contiguous). Rows of one adapter are gathered (or, when
+     * they already lie together, addressed in place) so each adapter costs two GEMMs per pass.
+     */
     private INDArray forwardRows(INDArray x, INDArray y) {
-        long n = x.size(0), rows = rowAdapters.length;
-        if (n % rows != 0) throw new IllegalArgumentException(module + ": " + n + " input rows do not split into " + rows + " batch rows");
-        long t = n / rows;
-        for (int b = 0; b < rows; b++) {
-            if (rowAdapters[b] == null) continue;
-            LoraAdapter a = adapters.get(rowAdapters[b]);
-            INDArray xs = x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(b * t, (b + 1) * t), org.nd4j.linalg.indexing.NDArrayIndex.all()).dup();
-            INDArray delta = xs.mmul(a.a().value().transpose()).mmul(a.b().value().transpose()).muli(a.scaling());
-            y.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(b * t, (b + 1) * t), org.nd4j.linalg.indexing.NDArrayIndex.all()).addi(delta);
+        long n = x.size(0);
+        int rows = rowAdapters.length;
+        if (n % rows != 0)
+            throw new IllegalArgumentException(module + ": a pass of " + n + " rows does not split into the " + rows
+                + " batch rows named by the per-row adapters (each input's rows must be contiguous: B*T, B*copies, ...)");
+        int t = (int) (n / rows);
+        INDArray xc = x.isView() || x.ordering() != 'c' ? x.dup('c') : x;
+        boolean fast = Fast.dense(xc, y) || denseDouble(xc, y);
+        Map<String, List<Integer>> runs = new LinkedHashMap<>();          // adapter -> [start row, end row) pairs of inputs
+        for (int b = 0; b < rows; ) {
+            String name = rowAdapters[b];
+            int e = b + 1;
+            while (e < rows && java.util.Objects.equals(rowAdapters[e], name)) e++;
+            if (name != null) { List<Integer> r = runs.computeIfAbsent(name, k -> new ArrayList<>()); r.add(b); r.add(e); }
+            b = e;
+        }
+        for (Map.Entry<String, List<Integer>> e : runs.entrySet()) {
+            LoraAdapter a = adapters.get(e.getKey());
+            List<Integer> r = e.getValue();
+            if (!fast) { addRowsSlow(a, xc, y, r, t); continue; }
+            INDArray av = plainCopy(a.a().value(), xc.dataType()), bv = plainCopy(a.b().value(), xc.dataType());
+            Work w = work.computeIfAbsent(a.name(), k -> new Work());
+            int in = (int) xc.size(1), out = (int) y.size(1), rank = a.rank();
+            if (r.size() == 2) {                                            // one run: rows addressed in place
+                int r0 = r.get(0) * t, m = (r.get(1) - r.get(0)) * t;
+                INDArray u = w.u.get(xc.dataType(), m, rank);                                        // [m, r]
+                Gemm.raw(xc, (long) r0 * in, false, in, av, 0, true, in, u, 0, rank, m, rank, in, 1.0, 0.0);
+                Gemm.raw(u, 0, false, rank, bv, 0, true, rank, y, (long) r0 * out, out, m, out, rank, a.scaling(), 1.0);
+                continue;
+            }
+            int m = 0;
+            for (int i = 0; i < r.size(); i += 2) m += (r.get(i + 1) - r.get(i)) * t;
+            INDArray xg = w.xd.get(xc.dataType(), m, in);                                             // [m, in] gathered rows
+            copyRows(xc, xg, r, t, in, true);
+            INDArray u = w.u.get(xc.dataType(), m, rank);                                             // [m, r]
+            Gemm.mm(xg, av, u, false, true, 1.0, 0.0);
+            INDArray dg = w.dxd.get(xc.dataType(), m, out);                                           // [m, out]
+            Gemm.mm(u, bv, dg, false, true, a.scaling(), 0.0);
+            copyRows(y, dg, r, t, out, false);
         }
         return y;
+    }
+
+    /** {@link Fast#dense} for float64 arrays (gradient-check models). */
+    private static boolean denseDouble(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a.dataType() != DataType.DOUBLE || a.ordering() != 'c' || a.offset() != 0 || a.data().offset() != 0
+                || a.length() > Integer.MAX_VALUE || a.data().length() < a.length()) return false;
+            long expect = 1;
+            for (int d = a.rank() - 1; d >= 0; d--) {
+                if (a.size(d) != 1 && a.stride(d) != expect) return false;
+                expect *= a.size(d);
+            }
+        }
+        return true;
+    }
+
+    /** {@code v} itself when it is a plain c-ordered array of type {@code dt}, else a plain copy. */
+    private static INDArray plainCopy(INDArray v, DataType dt) {
+        boolean plain = v.dataType() == dt && v.ordering() == 'c' && v.offset() == 0 && v.data().offset() == 0 && v.data().length() == v.length();
+        return plain ? v : v.castTo(dt).dup('c');
+    }
+
+    /**
+     * Gathers (to {@code packed}) or scatter-adds (from {@code packed} into {@code full}) the rows of the
+     * runs {@code [r[i], r[i+1])} of inputs, {@code t} rows each, {@code width} values per row.
+     */
+    private static void copyRows(INDArray full, INDArray packed, List<Integer> r, int t, int width, boolean gather) {
+        if (full.dataType() == DataType.FLOAT) {
+            java.nio.FloatBuffer f = Fast.fb(full), p = Fast.fb(packed);
+            int at = 0;
+            for (int i = 0; i < r.size(); i += 2) {
+                int from = r.get(i) * t * width, len = (r.get(i + 1) - r.get(i)) * t * width;
+                if (gather) for (int k = 0; k < len; k++) p.put(at + k, f.get(from + k));
+                else for (int k = 0; k < len; k++) f.put(from + k, f.get(from + k) + p.get(at + k));
+                at += len;
+            }
+            return;
+        }
+        java.nio.DoubleBuffer f = full.data().asNioDouble(), p = packed.data().asNioDouble();
+        int at = 0;
+        for (int i = 0; i < r.size(); i += 2) {
+            int from = r.get(i) * t * width, len = (r.get(i + 1) - r.get(i)) * t * width;
+            if (gather) for (int k = 0; k < len; k++) p.put(at + k, f.get(from + k));
+            else for (int k = 0; k < len; k++) f.put(from + k, f.get(from + k) + p.get(at + k));
+            at += len;
+        }
+    }
+
+    /** Any other layout: one adapter's runs with ND4J views. */
+    private static void addRowsSlow(LoraAdapter a, INDArray x, INDArray y, List<Integer> r, int t) {
+        for (int i = 0; i < r.size(); i += 2) {
+            var rows = org.nd4j.linalg.indexing.NDArrayIndex.interval((long) r.get(i) * t, (long) r.get(i + 1) * t);
+            var all = org.nd4j.linalg.indexing.NDArrayIndex.all();
+            INDArray xs = x.get(rows, all).dup();
+            INDArray delta = xs.mmul(a.a().value().castTo(xs.dataType()).transpose()).mmul(a.b().value().castTo(xs.dataType()).transpose()).muli(a.scaling());
+            y.get(rows, all).addi(delta);
+        }
+    }
+
+    /**
+     * What adapter {@code name} adds to this layer's inference output for the input {@code x}
+     * [N, in], computed by the layer's own forward path (whatever that path does for the adapter)
+     * with only that adapter switched on; the layer's state is left as it was. Used to check that
+     * an adapter behaves as {@code x (scaling B A)^T} before it is combined with others.
+     */
+    INDArray adapterOutput(String name, INDArray x) {
+        LoraAdapter a = adapter(name);
+        if (merged.contains(name)) throw new IllegalStateException(module + ": adapter '" + name + "' is merged into the base weight");
+        List<String> act = new ArrayList<>(active);
+        String[] rows = rowAdapters;
+        boolean dis = disabled;
+        try {
+            rowAdapters = null;
+            disabled = false;
+            active.clear();
+            INDArray without = forward(x, ForwardContext.inference()).dup();
+            active.add(a.name());
+            INDArray with = forward(x, ForwardContext.inference()).dup();
+            return with.subi(without);
+        } finally {
+            active.clear();
+            active.addAll(act);
+            rowAdapters = rows;
+            disabled = dis;
+        }
     }
 
     @Override
