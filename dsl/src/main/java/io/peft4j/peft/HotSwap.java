@@ -29,6 +29,7 @@ public final class HotSwap {
 
     /** Swaps in the PEFT-format adapter in {@code dir} (adapter_config.json + adapter_model.safetensors). */
     public static void fromFolder(LoraModel<?> lora, String name, Path dir) {
+        lora.config(name);                                 // an unknown name fails before any file is read
         LoraConfig c = AdapterIO.readLoraConfig(dir).config();
         AdapterIO.checkTaskType(AdapterIO.readConfigJson(dir), lora.model(), dir.resolve(AdapterIO.CONFIG));
         Path wf = dir.resolve(AdapterIO.WEIGHTS);
