@@ -112,6 +112,8 @@ public final class HotSwap {
             a.setScaling(config.scalingFor(m));
         }
         lora.swappedConfig(name, config);
+        for (LoraLinear l : lora.layers().values())                 // an open mixed-batch scope re-reads the new weights
+            if (l.rowAdapters() != null) l.setRowAdapters(l.rowAdapters());
     }
 
     private static void check(String name, String key, long[] have, long[] want) {

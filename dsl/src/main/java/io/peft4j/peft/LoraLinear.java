@@ -48,6 +48,19 @@ public final class LoraLinear implements PeftLayer {
     private final Set<String> merged = new LinkedHashSet<>();
     private boolean disabled;
     private String[] rowAdapters;                            // per batch row, inference only; null: all rows use the active set
+    private Stack stack;                                     // the row adapters' factors side by side, built on the first mixed pass
+
+    /**
+     * The adapters of a mixed batch side by side: A [R, in] = rows of every adapter's A, B [out, R]
+     * = columns of every adapter's scaling * B (R = the sum of their ranks), and where each
+     * adapter's columns start. Two GEMMs then serve every adapter of a pass; each row keeps only
+     * its own adapter's columns of x A^T before the second.
+     */
+    private record Stack(Map<String, int[]> cols, INDArray a, INDArray b, int width, Buf u) {}  // cols: name -> {from, to}
+    /** Mixed batches whose adapters' ranks add up to more than this use one GEMM pair per adapter instead. */
+    static final int STACK_MAX_RANK = 256;
+    /** Passes with fewer rows than this per adapter (decode steps) use the stacked factors; longer ones (prefill) one GEMM pair per adapter. */
+    static final int STACK_ROWS = 64;
 
     // kept by a training forward for backward
     private INDArray lastX;                                  // [N, in]
@@ -150,6 +163,7 @@ public final class LoraLinear implements PeftLayer {
             if (!merged.isEmpty()) throw new IllegalStateException(module + ": adapters " + merged + " are merged; unmerge before a mixed-adapter batch");
         }
         this.rowAdapters = perRow == null ? null : perRow.clone();
+        this.stack = null;                                   // rebuilt from the adapters' current weights on the next pass
     }
 
     /** The per-row adapter names in force (a copy), or null. */
@@ -230,8 +244,10 @@ public final class LoraLinear implements PeftLayer {
      * The mixed-batch path: the N rows of {@code x} [N, in] split evenly among the
      * {@code rowAdapters.length} batch rows, whatever the family's layout puts in a pass (B*T rows
      * of a prefill, B*copies rows of a decode step, B*copies*S encoder rows of a cross-attention
-     * cache: rows of one input are always contiguous). Rows of one adapter are gathered (or, when
-     * they already lie together, addressed in place) so each adapter costs two GEMMs per pass.
+     * cache: rows of one input are always contiguous). Passes with few rows per adapter (decode
+     * steps) run every adapter at once: x times the adapters' A side by side, each row masked to its
+     * own adapter's columns, times their scaled B side by side (two GEMMs in all). Longer passes
+     * (prefill) run each run of rows with the same adapter in place (two GEMMs per run).
      */
     private INDArray forwardRows(INDArray x, INDArray y) {
         long n = x.size(0);
@@ -243,6 +259,12 @@ public final class LoraLinear implements PeftLayer {
         INDArray xc = x.isView() || x.ordering() != 'c' ? x.dup('c') : x;
         boolean fast = Fast.dense(xc, y) || denseDouble(xc, y);
         Map<String, List<Integer>> runs = new LinkedHashMap<>();          // adapter -> [start row, end row) pairs of inputs
+        int distinct = (int) Arrays.stream(rowAdapters).filter(java.util.Objects::nonNull).distinct().count();
+        if (distinct == 0) return y;
+        if (fast && n < (long) STACK_ROWS * distinct && (stack != null || stackable())) {   // few rows (decode steps): two GEMMs in all
+            if (stack == null || stack.a().dataType() != xc.dataType()) stack = buildStack(xc.dataType());
+            return forwardStacked(xc, y, t);
+        }
         for (int b = 0; b < rows; ) {
             String name = rowAdapters[b];
             int e = b + 1;
@@ -253,27 +275,84 @@ public final class LoraLinear implements PeftLayer {
         for (Map.Entry<String, List<Integer>> e : runs.entrySet()) {
             LoraAdapter a = adapters.get(e.getKey());
             List<Integer> r = e.getValue();
-            if (!fast) { addRowsSlow(a, xc, y, r, t); continue; }
+            if (!fast || xc.dataType() != DataType.FLOAT) { addRowsSlow(a, xc, y, r, t); continue; }   // float64 (gradient checks): views
             INDArray av = plainCopy(a.a().value(), xc.dataType()), bv = plainCopy(a.b().value(), xc.dataType());
             Work w = work.computeIfAbsent(a.name(), k -> new Work());
-            int in = (int) xc.size(1), out = (int) y.size(1), rank = a.rank();
-            if (r.size() == 2) {                                            // one run: rows addressed in place
-                int r0 = r.get(0) * t, m = (r.get(1) - r.get(0)) * t;
-                INDArray u = w.u.get(xc.dataType(), m, rank);                                        // [m, r]
+            int in = (int) xc.size(1), out = (int) y.size(1), rank = a.rank(), longest = 0;
+            for (int i = 0; i < r.size(); i += 2) longest = Math.max(longest, (r.get(i + 1) - r.get(i)) * t);
+            INDArray u = w.u.get(xc.dataType(), longest, rank);                                   // [longest run, r]
+            for (int i = 0; i < r.size(); i += 2) {                                               // rows addressed in place
+                int r0 = r.get(i) * t, m = (r.get(i + 1) - r.get(i)) * t;
                 Gemm.raw(xc, (long) r0 * in, false, in, av, 0, true, in, u, 0, rank, m, rank, in, 1.0, 0.0);
                 Gemm.raw(u, 0, false, rank, bv, 0, true, rank, y, (long) r0 * out, out, m, out, rank, a.scaling(), 1.0);
-                continue;
             }
-            int m = 0;
-            for (int i = 0; i < r.size(); i += 2) m += (r.get(i + 1) - r.get(i)) * t;
-            INDArray xg = w.xd.get(xc.dataType(), m, in);                                             // [m, in] gathered rows
-            copyRows(xc, xg, r, t, in, true);
-            INDArray u = w.u.get(xc.dataType(), m, rank);                                             // [m, r]
-            Gemm.mm(xg, av, u, false, true, 1.0, 0.0);
-            INDArray dg = w.dxd.get(xc.dataType(), m, out);                                           // [m, out]
-            Gemm.mm(u, bv, dg, false, true, a.scaling(), 0.0);
-            copyRows(y, dg, r, t, out, false);
         }
+        return y;
+    }
+
+    /** {@code v} itself when it is a plain c-ordered array of type {@code dt}, else a plain copy. */
+    private static INDArray plainCopy(INDArray v, DataType dt) {
+        boolean plain = v.dataType() == dt && v.ordering() == 'c' && v.offset() == 0 && v.data().offset() == 0 && v.data().length() == v.length();
+        return plain ? v : v.castTo(dt).dup('c');
+    }
+
+    /** Any other layout: one adapter's runs with ND4J views. */
+    private static void addRowsSlow(LoraAdapter a, INDArray x, INDArray y, List<Integer> r, int t) {
+        for (int i = 0; i < r.size(); i += 2) {
+            var rows = org.nd4j.linalg.indexing.NDArrayIndex.interval((long) r.get(i) * t, (long) r.get(i + 1) * t);
+            var all = org.nd4j.linalg.indexing.NDArrayIndex.all();
+            INDArray xs = x.get(rows, all).dup();
+            INDArray delta = xs.mmul(a.a().value().castTo(xs.dataType()).transpose()).mmul(a.b().value().castTo(xs.dataType()).transpose()).muli(a.scaling());
+            y.get(rows, all).addi(delta);
+        }
+    }
+
+    private boolean stackable() {
+        int r = 0;
+        for (String n : new LinkedHashSet<>(Arrays.asList(rowAdapters))) if (n != null) r += adapters.get(n).rank();
+        return r <= STACK_MAX_RANK;
+    }
+
+    private Stack buildStack(DataType dt) {
+        Map<String, int[]> cols = new LinkedHashMap<>();
+        int width = 0;
+        for (String n : rowAdapters)
+            if (n != null && !cols.containsKey(n)) { int r = adapters.get(n).rank(); cols.put(n, new int[]{width, width + r}); width += r; }
+        int in = (int) inFeatures(), out = (int) outFeatures();
+        double[] av = new double[Math.max(1, width) * in], bv = new double[out * Math.max(1, width)];
+        for (Map.Entry<String, int[]> e : cols.entrySet()) {
+            LoraAdapter ad = adapters.get(e.getKey());
+            int from = e.getValue()[0], r = ad.rank();
+            double[] a = ad.a().value().castTo(DataType.DOUBLE).dup('c').data().asDouble(), b = ad.b().value().castTo(DataType.DOUBLE).dup('c').data().asDouble();
+            System.arraycopy(a, 0, av, from * in, r * in);
+            for (int i = 0; i < out; i++) for (int q = 0; q < r; q++) bv[i * width + from + q] = ad.scaling() * b[i * r + q];
+        }
+        INDArray a = Nd4j.create(av, new long[]{Math.max(1, width), in}, 'c').castTo(dt);
+        INDArray b = Nd4j.create(bv, new long[]{out, Math.max(1, width)}, 'c').castTo(dt);
+        return new Stack(cols, a, b, width, new Buf());
+    }
+
+    /** y += (x A_stack^T, each row masked to its adapter's columns) B_stack^T. */
+    private INDArray forwardStacked(INDArray xc, INDArray y, int t) {
+        if (stack.width() == 0) return y;                                           // every row runs the base model
+        int n = (int) xc.size(0), w = stack.width();
+        INDArray u = stack.u().get(xc.dataType(), n, w);                             // [N, R]
+        Gemm.mm(xc, stack.a(), u, false, true, 1.0, 0.0);
+        boolean f = u.dataType() == DataType.FLOAT;
+        java.nio.FloatBuffer uf = f ? Fast.fb(u) : null;
+        java.nio.DoubleBuffer ud = f ? null : u.data().asNioDouble();
+        float[] zf = f ? new float[w] : null;
+        double[] zd = f ? null : new double[w];
+        for (int b = 0; b < rowAdapters.length; b++) {
+            int[] keep = rowAdapters[b] == null ? null : stack.cols().get(rowAdapters[b]);
+            int lo = keep == null ? 0 : keep[0], hi = keep == null ? 0 : keep[1];
+            for (int i = b * t; i < (b + 1) * t; i++) {                              // zero the other adapters' columns of the row
+                int row = i * w;
+                if (f) { if (lo > 0) uf.put(row, zf, 0, lo); if (hi < w) uf.put(row + hi, zf, 0, w - hi); }
+                else { if (lo > 0) ud.put(row, zd, 0, lo); if (hi < w) ud.put(row + hi, zd, 0, w - hi); }
+            }
+        }
+        Gemm.mm(u, stack.b(), y, false, true, 1.0, 1.0);
         return y;
     }
 
@@ -289,49 +368,6 @@ public final class LoraLinear implements PeftLayer {
             }
         }
         return true;
-    }
-
-    /** {@code v} itself when it is a plain c-ordered array of type {@code dt}, else a plain copy. */
-    private static INDArray plainCopy(INDArray v, DataType dt) {
-        boolean plain = v.dataType() == dt && v.ordering() == 'c' && v.offset() == 0 && v.data().offset() == 0 && v.data().length() == v.length();
-        return plain ? v : v.castTo(dt).dup('c');
-    }
-
-    /**
-     * Gathers (to {@code packed}) or scatter-adds (from {@code packed} into {@code full}) the rows of the
-     * runs {@code [r[i], r[i+1])} of inputs, {@code t} rows each, {@code width} values per row.
-     */
-    private static void copyRows(INDArray full, INDArray packed, List<Integer> r, int t, int width, boolean gather) {
-        if (full.dataType() == DataType.FLOAT) {
-            java.nio.FloatBuffer f = Fast.fb(full), p = Fast.fb(packed);
-            int at = 0;
-            for (int i = 0; i < r.size(); i += 2) {
-                int from = r.get(i) * t * width, len = (r.get(i + 1) - r.get(i)) * t * width;
-                if (gather) for (int k = 0; k < len; k++) p.put(at + k, f.get(from + k));
-                else for (int k = 0; k < len; k++) f.put(from + k, f.get(from + k) + p.get(at + k));
-                at += len;
-            }
-            return;
-        }
-        java.nio.DoubleBuffer f = full.data().asNioDouble(), p = packed.data().asNioDouble();
-        int at = 0;
-        for (int i = 0; i < r.size(); i += 2) {
-            int from = r.get(i) * t * width, len = (r.get(i + 1) - r.get(i)) * t * width;
-            if (gather) for (int k = 0; k < len; k++) p.put(at + k, f.get(from + k));
-            else for (int k = 0; k < len; k++) f.put(from + k, f.get(from + k) + p.get(at + k));
-            at += len;
-        }
-    }
-
-    /** Any other layout: one adapter's runs with ND4J views. */
-    private static void addRowsSlow(LoraAdapter a, INDArray x, INDArray y, List<Integer> r, int t) {
-        for (int i = 0; i < r.size(); i += 2) {
-            var rows = org.nd4j.linalg.indexing.NDArrayIndex.interval((long) r.get(i) * t, (long) r.get(i + 1) * t);
-            var all = org.nd4j.linalg.indexing.NDArrayIndex.all();
-            INDArray xs = x.get(rows, all).dup();
-            INDArray delta = xs.mmul(a.a().value().castTo(xs.dataType()).transpose()).mmul(a.b().value().castTo(xs.dataType()).transpose()).muli(a.scaling());
-            y.get(rows, all).addi(delta);
-        }
     }
 
     /**
