@@ -59,7 +59,11 @@ public final class LoraLinear implements PeftLayer {
     private record Stack(Map<String, int[]> cols, INDArray a, INDArray b, int width, Buf u) {}  // cols: name -> {from, to}
     /** Mixed batches whose adapters' ranks add up to more than this use one GEMM pair per adapter instead. */
     static final int STACK_MAX_RANK = 256;
-    /** Passes with fewer rows than this per adapter (decode steps) use the stacked factors; longer ones (prefill) one GEMM pair per adapter. */
+    /**
+     * Passes with fewer rows than this per adapter (decode steps) use the stacked factors; longer ones
+     * (prefill) too when the stack is at most 1/8 of the layer's width (its wasted products then cost at
+     * most ~25% of the base projection's), else one GEMM pair per run of rows.
+     */
     static final int STACK_ROWS = 64;
 
     // kept by a training forward for backward
@@ -246,8 +250,9 @@ public final class LoraLinear implements PeftLayer {
      * of a prefill, B*copies rows of a decode step, B*copies*S encoder rows of a cross-attention
      * cache: rows of one input are always contiguous). Passes with few rows per adapter (decode
      * steps) run every adapter at once: x times the adapters' A side by side, each row masked to its
-     * own adapter's columns, times their scaled B side by side (two GEMMs in all). Longer passes
-     * (prefill) run each run of rows with the same adapter in place (two GEMMs per run).
+     * own adapter's columns, times their scaled B side by side (two GEMMs in all); longer passes
+     * (prefill) too while the adapters are narrow next to the layer, else each run of rows with the
+     * same adapter in place (two GEMMs per run).
      */
     private INDArray forwardRows(INDArray x, INDArray y) {
         long n = x.size(0);
@@ -261,7 +266,8 @@ public final class LoraLinear implements PeftLayer {
         Map<String, List<Integer>> runs = new LinkedHashMap<>();          // adapter -> [start row, end row) pairs of inputs
         int distinct = (int) Arrays.stream(rowAdapters).filter(java.util.Objects::nonNull).distinct().count();
         if (distinct == 0) return y;
-        if (fast && n < (long) STACK_ROWS * distinct && (stack != null || stackable())) {   // few rows (decode steps): two GEMMs in all
+        if (fast && (stack != null || stackable()) && (n < (long) STACK_ROWS * distinct || stackWidth() * 8L <= Math.max(inFeatures(), outFeatures()))) {
+            // decode steps, or adapters narrow next to the layer: two GEMMs in all
             if (stack == null || stack.a().dataType() != xc.dataType()) stack = buildStack(xc.dataType());
             return forwardStacked(xc, y, t);
         }
@@ -307,10 +313,14 @@ public final class LoraLinear implements PeftLayer {
         }
     }
 
-    private boolean stackable() {
+    private boolean stackable() { return stackWidth() <= STACK_MAX_RANK; }
+
+    /** The sum of the ranks of the adapters the rows name. */
+    private int stackWidth() {
+        if (stack != null) return stack.width();
         int r = 0;
         for (String n : new LinkedHashSet<>(Arrays.asList(rowAdapters))) if (n != null) r += adapters.get(n).rank();
-        return r <= STACK_MAX_RANK;
+        return r;
     }
 
     private Stack buildStack(DataType dt) {
