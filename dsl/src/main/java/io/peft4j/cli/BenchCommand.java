@@ -222,23 +222,26 @@ public final class BenchCommand implements Callable<Integer> {
         String[] same = new String[batch], mixed = new String[batch];
         for (int b = 0; b < batch; b++) { same[b] = "task0"; mixed[b] = "task" + (b % adapters); }
         if (csv) System.out.println("stack,config,variant,threads,batch,adapters,source,new_tokens,seconds_median,tokens_per_s,peak_rss_mb,blas_core");
-        for (String variant : List.of("one-adapter", "rows-one-adapter", "rows-" + adapters + "-adapters")) {
-            String[] rows = variant.equals("one-adapter") ? null : variant.equals("rows-one-adapter") ? same : mixed;
-            double[] t = new double[Math.max(3, steps / 2)];
-            for (int i = -1; i < t.length; i++) {
+        List<String> variants = List.of("one-adapter", "rows-one-adapter", "rows-" + adapters + "-adapters");
+        int rounds = Math.max(3, steps);
+        double[][] t = new double[variants.size()][rounds];
+        for (int i = -1; i < rounds; i++)                      // variants interleaved round by round: a shared machine's load hits them alike
+            for (int v = 0; v < variants.size(); v++) {
+                String[] rows = v == 0 ? null : v == 1 ? same : mixed;
                 long t0 = System.nanoTime();
                 int[][] out;
                 try (var scope = rows == null ? null : lora.rowAdapters(rows)) { out = Generator.generate(m, ids, mask, g); }
                 double sec = (System.nanoTime() - t0) / 1e9;
                 if (out[0].length != newTokens + 1) throw new IllegalStateException("generated " + (out[0].length - 1) + " tokens, expected " + newTokens);
-                if (i >= 0) t[i] = sec;
+                if (i >= 0) t[v][i] = sec;
             }
-            double med = median(t), tps = (double) batch * newTokens / med;
-            int distinct = rows == null ? 1 : (int) Arrays.stream(rows).distinct().count();
-            if (csv) System.out.printf(Locale.ROOT, "peft4j,%s,lora8-%s,%d,%d,%d,%d,%d,%.4f,%.1f,%.0f,%s%n", config, variant, nThreads, batch, distinct, source,
+        for (int v = 0; v < variants.size(); v++) {
+            double med = median(t[v]), tps = (double) batch * newTokens / med;
+            int distinct = v == 0 ? 1 : (int) Arrays.stream(v == 1 ? same : mixed).distinct().count();
+            if (csv) System.out.printf(Locale.ROOT, "peft4j,%s,lora8-%s,%d,%d,%d,%d,%d,%.4f,%.1f,%.0f,%s%n", config, variants.get(v), nThreads, batch, distinct, source,
                 newTokens, med, tps, peakRssMb(), core);
             else System.out.printf(Locale.ROOT, "lora8 %-22s batch %d, %d adapter(s): %.3f s for %d new tokens per row (%.1f tokens/s; runs %s)%n",
-                variant, batch, distinct, med, newTokens, tps, Arrays.toString(t));
+                variants.get(v), batch, distinct, med, newTokens, tps, Arrays.toString(t[v]));
         }
         return 0;
     }
