@@ -31,11 +31,11 @@ public final class CausalLM extends Model {
     /** Loads a Hugging Face-layout folder whose config.json names a decoder-only family. */
     public static CausalLM fromFolder(Path dir, String id, String revision) {
         LanguageModel m = ModelFamilies.load(dir);
-        return new CausalLM(m, tokenizerOf(dir, m), id, revision, GenerationConfig.forModel(dir, m));
+        return (CausalLM) new CausalLM(m, tokenizerOf(dir, m), id, revision, GenerationConfig.forModel(dir, m)).rememberFolder(dir);
     }
 
     @Override public CausalLM copy() {
-        return new CausalLM(model().copy(), tokenizer(), id(), revision(), generationConfig());
+        return (CausalLM) new CausalLM(model().copy(), tokenizer(), id(), revision(), generationConfig()).rememberFolder(folder());
     }
 
     @Override public CausalLM withGeneration(GenerationConfig g) { super.withGeneration(g); return this; }

@@ -46,8 +46,11 @@ public final class Comparison {
         RougeComparison table = new RougeComparison();
         CorpusRouge scorer = new CorpusRouge();
         String baseName = null, fullName = null;
+        // safe points: each model, and within it each generated token and each scored example
+        try (io.peft4j.progress.Task task = io.peft4j.progress.Progress.start("compare", models.size())) {
         for (Object m : models) {
             String name = uniqueName(nameOf(m));
+            task.detail(name);
             List<String> preds = m instanceof Model t ? t.generate(test.sources()) : ((FineTuned) m).generate(test.sources());
             RougeReport r = scorer.evaluate(test.references(), preds);
             predictions.put(name, preds);
@@ -57,6 +60,8 @@ public final class Comparison {
             table.add(name, trainable, all, scores(r, null), scores(r, ScoreInterval::low), scores(r, ScoreInterval::high));
             if (m instanceof Model && baseName == null) baseName = name;
             if (m instanceof FineTuned f && f.method() == Method.FULL && fullName == null) fullName = name;
+            task.advance();
+        }
         }
         if (baseName != null) table.base(baseName);
         if (fullName != null) table.full(fullName);

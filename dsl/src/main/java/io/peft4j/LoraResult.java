@@ -89,6 +89,40 @@ public final class LoraResult extends FineTuned {
         return this;
     }
 
+    /**
+     * PEFT's {@code merge_and_unload()}: a new model (a copy of the base) with this adapter folded into
+     * its weights (W + scaling * B A, float32) and no LoRA layers left, ready to {@link Model#save} as a
+     * plain Hugging Face model. The shared base and its adapters are left as they are.
+     */
+    public Model mergeAndUnload() {
+        LoraModel<LanguageModel> reg = model().adapters();
+        boolean alreadyInBase = false;
+        for (var layer : reg.layers().values()) {
+            for (String merged : layer.merged()) {
+                if (!merged.equals(adapterName))
+                    throw new IllegalStateException("adapter '" + merged + "' is merged into the base weights: unmerge it first");
+                alreadyInBase = true;
+            }
+        }
+        Model copy = model().copy();                       // the base weights as they are now, no adapters
+        LoraModel<LanguageModel> mine = LoraModel.empty(copy.model());
+        mine.addAdapter(adapterName, reg.config(adapterName), 0);
+        for (String m : mine.targetedModules(adapterName)) {
+            var from = reg.layers().get(m).adapter(adapterName);
+            var to = mine.layers().get(m).adapter(adapterName);
+            to.a().value().assign(from.a().value());
+            to.b().value().assign(from.b().value());
+        }
+        mine.setActive(adapterName);
+        if (alreadyInBase) mine.unload(); else mine.mergeAndUnload();
+        return copy;
+    }
+
+    /** {@link #mergeAndUnload()} saved as a complete Hugging Face model folder; returns the folder. */
+    public Path saveMerged(Path dir) { return mergeAndUnload().save(dir); }
+
+    public Path saveMerged(String dir) { return saveMerged(Path.of(dir)); }
+
     @Override public Adapter adapter() {
         return new Adapter(this, (dir, dtype) -> AdapterIO.save(model().adapters(), adapterName, dir, dtype, model().id()));
     }

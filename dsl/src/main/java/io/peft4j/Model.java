@@ -14,6 +14,7 @@ import io.peft4j.peft.LoraModel;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,8 +33,12 @@ import java.util.Objects;
  * answers as the plain base model, an adapter's {@link FineTuned#generate} as that adapter.
  */
 public abstract sealed class Model permits T5, CausalLM {
-    static final List<String> FILES = List.of("config.json", "model.safetensors", "model.safetensors.index.json",
-        "tokenizer.json", "tokenizer_config.json", "spiece.model", "generation_config.json", "chat_template.jinja");
+    /**
+     * The files a hub load fetches where the repository has them ({@link io.peft4j.hf.FileSelection#model()}):
+     * config.json, the weight index with the shards it names (else model.safetensors), the generation
+     * config and the tokenizer files. Pickle weights are never requested.
+     */
+    static final List<String> FILES = io.peft4j.hf.FileSelection.modelCandidates();
 
     private final LanguageModel model;
     private final TextTokenizer tokenizer;
@@ -42,6 +47,7 @@ public abstract sealed class Model permits T5, CausalLM {
     private GenerationConfig generation;
     private List<String> stopStrings = List.of();
     private LoraModel<LanguageModel> adapters;   // created on first LoRA adapter
+    private Path folder;                          // the Hugging Face folder it was loaded from, or null
     private int adapterCounter;
 
     Model(LanguageModel model, TextTokenizer tokenizer, String id, String revision, GenerationConfig generation) {
@@ -61,7 +67,7 @@ public abstract sealed class Model permits T5, CausalLM {
 
     static Path resolve(String idOrPath, String revision) {
         try {
-            return new HubResolver().resolve(idOrPath, revision, FILES);
+            return new HubResolver().resolveModel(idOrPath, revision);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve model '" + idOrPath + "' (revision " + revision + "): " + e.getMessage(), e);
         }
@@ -96,6 +102,22 @@ public abstract sealed class Model permits T5, CausalLM {
     /** Hugging Face {@code model_type} of the model. */
     public String family() { return model.family(); }
     public GenerationConfig generationConfig() { return generation; }
+
+    /** The Hugging Face folder this model was loaded from (or copied from a model loaded from), or null. */
+    public Path folder() { return folder; }
+
+    /** Records the folder the model came from ({@link #save} copies its tokenizer files). */
+    Model rememberFolder(Path dir) { this.folder = dir; return this; }
+
+    /**
+     * Saves the base weights (adapters are not included unless merged: see
+     * {@link LoraResult#mergeAndUnload()}) as a complete Hugging Face folder that transformers'
+     * {@code from_pretrained} and {@link #load} read: config, float32 safetensors, generation config
+     * and tokenizer files. {@code dir} must not exist or be empty.
+     */
+    public Path save(Path dir) { return HfFolder.save(this, dir, io.peft4j.hf.SafeTensors.Dtype.F32); }
+
+    public Path save(String dir) { return save(Path.of(dir)); }
 
     /** Sets how {@link #generate} decodes (max new tokens, beams, ...). */
     public Model withGeneration(GenerationConfig g) { this.generation = Objects.requireNonNull(g); return this; }
@@ -181,7 +203,15 @@ public abstract sealed class Model permits T5, CausalLM {
      * Loads a PEFT-format LoRA adapter folder onto this model under the folder's name (the base is
      * not reloaded; several adapters can sit side by side) and returns a handle that generates with it.
      */
-    public FineTuned withAdapter(String dir) { return withAdapter(Path.of(dir)); }
+    public FineTuned withAdapter(String dirOrHubId) {
+        Path p = Path.of(dirOrHubId);
+        if (Files.isDirectory(p)) return withAdapter(p);
+        try {
+            return withAdapter(new HubResolver().resolveAdapter(dirOrHubId, null));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot resolve adapter '" + dirOrHubId + "': not a folder, and the hub: " + e.getMessage(), e);
+        }
+    }
 
     public FineTuned withAdapter(Path dir) {
         String name = uniqueAdapterName(sanitize(dir.getFileName() == null ? "adapter" : dir.getFileName().toString()));
@@ -234,6 +264,9 @@ public abstract sealed class Model permits T5, CausalLM {
         String[] out = new String[n];
         boolean left = !model.encoderDecoder();
         int bs = 16;
+        // safe points: each batch and each generated token stop on an interrupt (io.peft4j.progress)
+        try (io.peft4j.progress.Task task = io.peft4j.progress.Progress.start("generate", n)) {
+        LanguageModel decoding = InterruptibleDecoding.wrap(model, task);
         for (int start = 0; start < n; start += bs) {
             int end = Math.min(n, start + bs);
             int len = ids[order[start]].length;
@@ -256,7 +289,7 @@ public abstract sealed class Model permits T5, CausalLM {
             }
             int[][] seq;
             try (AdapterScope rows = names == null ? null : adapters().rowAdapters(names)) {
-                seq = Generator.generate(model, in, mask, g, listener, stop);
+                seq = Generator.generate(decoding, in, mask, g, listener, stop);
             }
             for (int k = start; k < end; k++) {
                 int[] row = Arrays.copyOfRange(seq[k - start], prefix, seq[k - start].length);
@@ -264,6 +297,8 @@ public abstract sealed class Model permits T5, CausalLM {
                 int cut = firstStop(text);
                 out[order[k]] = (cut >= 0 ? text.substring(0, cut) : text).strip();
             }
+            task.advance(end - start);
+        }
         }
         return new ArrayList<>(Arrays.asList(out));
     }

@@ -126,6 +126,14 @@ public final class Peft {
 
     public static void removeTrainingListener(TrainingListener l) { Training.GLOBAL.remove(l); }
 
+    /**
+     * Reports every hub download of the process to {@code l} (e.g. a notebook's live display) instead
+     * of the terminal progress bar.
+     */
+    public static void onDownload(io.peft4j.hf.DownloadListener l) { io.peft4j.hf.DownloadListeners.add(Objects.requireNonNull(l)); }
+
+    public static void removeDownloadListener(io.peft4j.hf.DownloadListener l) { io.peft4j.hf.DownloadListeners.remove(l); }
+
     // ------------------------------------------------------------------ step types
 
     /** Ends a chain: trains on {@code data} with {@code options}. */

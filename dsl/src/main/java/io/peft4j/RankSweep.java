@@ -60,7 +60,10 @@ public final class RankSweep {
 
         @Override public Result train(Dataset data, TrainOptions o) {
             List<FineTuned> results = new ArrayList<>();
-            for (int r : ranks) results.add(Peft.lora(base).on(targets).rank(r).alpha(factor * r).named("sweep_r" + r).train(data, o));
+            for (int r : ranks) {
+                io.peft4j.progress.Progress.checkInterrupted("rank sweep");
+                results.add(Peft.lora(base).on(targets).rank(r).alpha(factor * r).named("sweep_r" + r).train(data, o));
+            }
             return new Result(ranks, results);
         }
     }

@@ -41,7 +41,7 @@ public final class T5 extends Model {
     /** Loads a Hugging Face-layout folder (config.json, model.safetensors, tokenizer.json or spiece.model). */
     public static T5 fromFolder(Path dir, String id, String revision) {
         T5Model m = T5Model.load(dir);
-        return new T5(m, tokenizerOf(dir, m), id, revision, GenerationConfig.forModel(dir, m));
+        return (T5) new T5(m, tokenizerOf(dir, m), id, revision, GenerationConfig.forModel(dir, m)).rememberFolder(dir);
     }
 
     /**
@@ -75,7 +75,7 @@ public final class T5 extends Model {
 
     /** A deep copy of the base weights (no adapters), sharing the tokenizer. */
     @Override public T5 copy() {
-        return new T5(model().copy(), tokenizer(), id(), revision(), generationConfig());
+        return (T5) new T5(model().copy(), tokenizer(), id(), revision(), generationConfig()).rememberFolder(folder());
     }
 
     @Override public T5Model model() { return (T5Model) super.model(); }

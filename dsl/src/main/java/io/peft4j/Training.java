@@ -2,6 +2,7 @@ package io.peft4j;
 
 import io.peft4j.data.BatchConfig;
 import io.peft4j.data.Batcher;
+import io.peft4j.data.CausalBatcher;
 import io.peft4j.data.Dataset;
 import io.peft4j.model.Batch;
 import io.peft4j.model.LanguageModel;
@@ -21,7 +22,7 @@ final class Training {
 
     private Training() {}
 
-    static List<Batch> batches(Model t5, Dataset data, TrainOptions o, boolean shuffle) {
+    static List<Batch> batches(Model base, Dataset data, TrainOptions o, boolean shuffle) {
         Objects.requireNonNull(data, "training data");
         if (data.isEmpty()) throw new IllegalArgumentException("the training data '" + data.name() + "' is empty: need at least one example");
         if (o.batchSize() > data.size())
@@ -29,16 +30,25 @@ final class Training {
                 + data.size() + " (the number of examples in '" + data.name() + "')");
         BatchConfig bc = new BatchConfig(o.batchSize(), o.maxSourceLength(), o.maxTargetLength(), shuffle,
             shuffle ? 50 * o.batchSize() : 0, o.seed());
-        return new Batcher(t5.tokenizer(), bc).batches(data);
+        if (!base.model().encoderDecoder()) {
+            if (data.hasMessages())
+                throw new UnsupportedOperationException("'" + data.name() + "' holds conversations (\"messages\"): rendering them with the "
+                    + "tokenizer's chat template is not available yet; use {\"prompt\", \"response\"} records");
+            return new CausalBatcher(base.tokenizer(), bc).batches(data);
+        }
+        return new Batcher(base.tokenizer(), bc).batches(data);
     }
 
-    static TrainingResult run(Model t5, LanguageModel model, Dataset train, TrainOptions o) {
-        List<Batch> tb = batches(t5, train, o, true);
+    static TrainingResult run(Model base, LanguageModel model, Dataset train, TrainOptions o) {
+        List<Batch> tb = batches(base, train, o, true);
         List<Batch> eb = o.eval() == null ? List.of()
-            : batches(t5, o.eval(), o.batchSize(Math.min(o.batchSize(), o.eval().size())), false);
+            : batches(base, o.eval(), o.batchSize(Math.min(o.batchSize(), o.eval().size())), false);
         Trainer trainer = new Trainer(model, o.toTrainingConfig());
         for (TrainingListener l : GLOBAL) trainer.addListener(l);
         if (o.progress() && GLOBAL.isEmpty()) trainer.addListener(new ProgressBar());
-        return trainer.train(tb, eb);
+        TrainingResult r = trainer.train(tb, eb);
+        // the trainer consumed the interrupt to end cleanly; restore it so the caller's next safe point stops too
+        if (r.outcome() == TrainingResult.Outcome.INTERRUPTED) Thread.currentThread().interrupt();
+        return r;
     }
 }

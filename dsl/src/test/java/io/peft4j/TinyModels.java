@@ -36,6 +36,17 @@ final class TinyModels {
         return tokenizer;
     }
 
+    /** A random tiny Llama (GQA 2:1, tied) sized to the tiny vocabulary; eos = the tokenizer's </s>, pad 0. */
+    static CausalLM llama(long seed) {
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        n.put("model_type", "llama"); n.put("vocab_size", tokenizer().vocabSize()); n.put("hidden_size", 16);
+        n.put("intermediate_size", 32); n.put("num_hidden_layers", 2); n.put("num_attention_heads", 4); n.put("num_key_value_heads", 2);
+        n.put("max_position_embeddings", 256); n.put("tie_word_embeddings", true); n.put("eos_token_id", 1); n.put("pad_token_id", 0);
+        n.put("bos_token_id", 0);
+        return CausalLM.of(io.peft4j.model.llama.LlamaModel.fromConfig(io.peft4j.model.llama.LlamaConfig.fromJson(n), seed), tokenizer(), "tiny-llama")
+            .withGeneration(new io.peft4j.model.GenerationConfig(8, 1, 1.0, false, 1, 0, 0));
+    }
+
     /** A random tiny FLAN-style T5 (gated GELU, untied head) sized to the tiny vocabulary. */
     static T5 t5(long seed) {
         ObjectNode n = new ObjectMapper().createObjectNode();

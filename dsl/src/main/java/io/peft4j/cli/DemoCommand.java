@@ -13,8 +13,9 @@ import java.util.concurrent.Callable;
     "parameter and ROUGE tables, the adapter saved in PEFT format, reloaded and merged. Defaults: the embedded demo",
     "model and the project's own data (no download, no GPU)."})
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "a Hugging Face T5 / FLAN-T5 folder (default: the embedded demo model)")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]",
+        description = "a Hugging Face T5 / FLAN-T5 folder or hub id, e.g. google/flan-t5-small (default: the embedded demo model)")
+    String model;
     @Option(names = "--data", description = "DialogSum-layout folder with train/dev[/test] JSONL (default: datasets/dialogues)")
     Path data;
     @Option(names = "--out", description = "results folder (default: ${DEFAULT-VALUE})")
@@ -37,7 +38,14 @@ final class DemoCommand implements Callable<Integer> {
     int maxTarget = 48;
 
     @Override public Integer call() throws Exception {
-        new DemoRun(model, data, out, train, test, epochs, loraLr, fullLr, batchSize, maxSource, maxTarget).run(System.out);
+        Path modelDir;
+        try {
+            modelDir = model == null ? null : CliModels.folder("--model", model, CliModels.Need.MODEL, System.err);
+        } catch (JsonLinesCommand.SetupException e) {
+            System.err.println("demo: " + e.getMessage());
+            return 2;
+        }
+        new DemoRun(modelDir, data, out, train, test, epochs, loraLr, fullLr, batchSize, maxSource, maxTarget).run(System.out);
         return 0;
     }
 }

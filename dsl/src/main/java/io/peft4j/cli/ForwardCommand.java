@@ -10,7 +10,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
@@ -20,13 +19,14 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "forward", description = "JSON lines in/out: loss, argmax and logits checksums of any supported model for given inputs and labels.")
 final class ForwardCommand extends JsonLinesCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "model folder (config.json + model.safetensors)") Path model;
-    @Option(names = "--adapter", description = "PEFT adapter folder") Path adapter;
+    @Option(names = "--model", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
+        description = "model folder (config.json + model.safetensors), or a hub id fetched into the Hugging Face cache") String model;
+    @Option(names = "--adapter", paramLabel = "DIR|ORG/NAME[@REV]", description = "PEFT adapter folder, or a hub id") String adapter;
     @Option(names = "--merge", description = "merge the adapter into the base weights") boolean merge;
     LanguageModel m;
 
     @Override String name() { return "forward"; }
-    @Override void setUp() { m = CliModels.load(model, adapter, merge); }
+    @Override void setUp() { m = CliModels.load(model, adapter, merge, err).model(); }
     @Override public Integer call() { return runLines(); }
 
     @Override ObjectNode answer(JsonNode req) {

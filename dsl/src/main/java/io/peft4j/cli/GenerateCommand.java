@@ -9,14 +9,14 @@ import io.peft4j.model.LanguageModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code peft4j generate}: reads {@code {"input_ids", "attention_mask"}} lines, writes {@code {"sequences"}} lines. */
 @Command(name = "generate", description = "JSON lines in/out: greedy or beam-search generation with any supported model (T5, Llama, Mistral, Qwen2, GPT-2).")
 final class GenerateCommand extends JsonLinesCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "model folder (config.json + model.safetensors)") Path model;
-    @Option(names = "--adapter", description = "PEFT adapter folder (LORA, IA3, PROMPT_TUNING)") Path adapter;
+    @Option(names = "--model", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
+        description = "model folder (config.json + model.safetensors), or a hub id fetched into the Hugging Face cache") String model;
+    @Option(names = "--adapter", paramLabel = "DIR|ORG/NAME[@REV]", description = "PEFT adapter folder (LORA, IA3, PROMPT_TUNING), or a hub id") String adapter;
     @Option(names = "--merge", description = "merge the adapter into the base weights") boolean merge;
     @Option(names = "--max-new-tokens", required = true, description = "maximum number of generated tokens") int maxNewTokens;
     @Option(names = "--num-beams", description = "beam width (default: generation_config.json, else 1)") Integer numBeams;
@@ -28,9 +28,10 @@ final class GenerateCommand extends JsonLinesCommand implements Callable<Integer
     @Override void setUp() {
         if (maxNewTokens < 1) throw new SetupException("--max-new-tokens must be >= 1, got " + maxNewTokens);
         if (numBeams != null && numBeams < 1) throw new SetupException("--num-beams must be >= 1, got " + numBeams);
-        m = CliModels.load(model, adapter, merge);
+        CliModels.Loaded loaded = CliModels.load(model, adapter, merge, err);
+        m = loaded.model();
         try {
-            g = GenerationConfig.forModel(model, m).withMaxNewTokens(maxNewTokens);
+            g = GenerationConfig.forModel(loaded.folder(), m).withMaxNewTokens(maxNewTokens);
         } catch (RuntimeException e) {
             throw new SetupException(oneLine(e));
         }

@@ -25,13 +25,14 @@ import java.util.jar.Manifest;
 /**
  * {@code bin/peft4j run FILE.jsh}: runs a JShell script non-interactively, in this JVM (JShell's
  * local execution engine, so ND4J's native state and the class path are the launcher's), after
- * the startup snippets of {@code --startup FILE}. Snippets run in order; the first one that does
+ * peft4j's startup imports ({@link StartupImports}; {@code --no-default-imports} leaves them out)
+ * and the snippets of each {@code --startup FILE}. Snippets run in order; the first one that does
  * not compile, throws, or refers to something undefined stops the run with exit status 1 and a
  * message naming the snippet's line. Bare expressions print their value ({@code $1 ==> value})
  * as JShell does (PrintStream results of {@code printf} excepted). JShell commands ({@code /exit}, {@code /open} ...) are not supported, except a
  * final {@code /exit}.
  * <pre>
- *   java -cp CP io.peft4j.cli.JshRunner [--startup FILE]... SCRIPT.jsh
+ *   java -cp CP io.peft4j.cli.JshRunner [--no-default-imports] [--startup FILE]... SCRIPT.jsh
  * </pre>
  * Exit status: 0 all snippets ran; 1 a snippet failed; 2 bad arguments or unreadable files.
  */
@@ -53,12 +54,18 @@ public final class JshRunner {
     int run(String[] args) {
         List<Path> startups = new ArrayList<>();
         Path script = null;
+        boolean defaultImports = true;
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--startup")) {
+            if (args[i].equals("--help") || args[i].equals("-h")) {
+                out.println(USAGE);
+                return 0;
+            } else if (args[i].equals("--no-default-imports")) {
+                defaultImports = false;
+            } else if (args[i].equals("--startup")) {
                 if (i + 1 >= args.length) return usage("--startup needs a FILE");
                 startups.add(Path.of(args[++i]));
             } else if (args[i].startsWith("-")) {
-                return usage("unknown option '" + args[i] + "'; valid: --startup FILE");
+                return usage("unknown option '" + args[i] + "'; valid: --startup FILE, --no-default-imports, --help");
             } else if (script == null) {
                 script = Path.of(args[i]);
             } else {
@@ -71,6 +78,7 @@ public final class JshRunner {
         }
         try (JShell js = JShell.builder().executionEngine("local").out(out).err(err).build()) {
             for (String entry : classpathEntries()) js.addToClasspath(entry);
+            if (defaultImports) evalLines(js, "peft4j startup imports (" + StartupImports.RESOURCE + ")", StartupImports.text().lines().toList(), false);
             for (Path s : startups) evalFile(js, s, false);
             evalFile(js, script, true);
             return 0;
@@ -90,9 +98,12 @@ public final class JshRunner {
 
     private int usage(String why) {
         err.println("peft4j run: " + why);
-        err.println("usage: peft4j run FILE.jsh   (java io.peft4j.cli.JshRunner [--startup FILE]... FILE.jsh)");
+        err.println(USAGE);
         return 2;
     }
+
+    static final String USAGE = "usage: peft4j run FILE.jsh   (java io.peft4j.cli.JshRunner [--no-default-imports] [--startup FILE]... FILE.jsh)\n"
+        + "Runs a JShell script after peft4j's startup imports; exit status 1 when a snippet fails to compile or throws.";
 
     /**
      * Evaluates every snippet of {@code file} in order, reading it line by line as JShell reads a
@@ -100,8 +111,11 @@ public final class JshRunner {
      * expression), an incomplete one continues on the next line. Stops at the first failure.
      */
     void evalFile(JShell js, Path file, boolean echo) throws IOException, SnippetFailure {
+        evalLines(js, file.toString(), Files.readAllLines(file, StandardCharsets.UTF_8), echo);
+    }
+
+    void evalLines(JShell js, String file, List<String> lines, boolean echo) throws SnippetFailure {
         SourceCodeAnalysis sca = js.sourceCodeAnalysis();
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         StringBuilder buf = new StringBuilder();
         int startLine = 0;
         for (int i = 0; i < lines.size(); i++) {
@@ -130,7 +144,7 @@ public final class JshRunner {
         }
     }
 
-    private void check(JShell js, SnippetEvent e, Path file, int line, boolean echo) throws SnippetFailure {
+    private void check(JShell js, SnippetEvent e, String file, int line, boolean echo) throws SnippetFailure {
         if (e.causeSnippet() != null) return;
         Snippet s = e.snippet();
         String where = file + ":" + line + ": ";

@@ -20,6 +20,7 @@ public final class Main implements Callable<Integer> {
         new EnvCommand(),
         new GenDataCommand(),
         new PretrainDemoCommand(),
+        new PretrainCausalDemoCommand(),
         new RougeCommand(),
         new TokenizeCommand(),
         new ForwardCommand(),
@@ -34,6 +35,8 @@ public final class Main implements Callable<Integer> {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         for (Object sub : SUBCOMMANDS) cl.addSubcommand(sub);
+        // every subcommand answers --help (and --version), whether or not its class asks for it
+        for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().mixinStandardHelpOptions(true);
         return cl;
     }
 

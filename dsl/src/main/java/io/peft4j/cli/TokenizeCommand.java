@@ -16,7 +16,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
@@ -27,9 +26,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "tokenize", description = "JSON lines {\"text\": ...} in, {\"ids\": [...]} out (</s> appended, no truncation).")
 public final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR",
-            description = "folder with tokenizer.json or spiece.model")
-    Path tokenizerDir;
+    @Option(names = "--tokenizer", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
+            description = "folder with tokenizer.json or spiece.model, or a hub id (only its tokenizer files are fetched)")
+    String tokenizerDir;
 
     @Spec CommandSpec spec;
 
@@ -45,7 +44,11 @@ public final class TokenizeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         TextTokenizer tok;
         try {
-            tok = TextTokenizer.load(tokenizerDir);
+            tok = TextTokenizer.load(CliModels.folder("--tokenizer", tokenizerDir, CliModels.Need.TOKENIZER, System.err));
+        } catch (JsonLinesCommand.SetupException e) {
+            err.println("tokenize: cannot load tokenizer: " + e.getMessage());
+            err.flush();
+            return 2;
         } catch (IOException e) {
             err.println("tokenize: cannot load tokenizer: " + e.getMessage().replace('\n', ' '));
             err.flush();

@@ -87,7 +87,8 @@ public final class Batcher {
                 + data.size() + " examples in " + data.name() + "); use a batch size <= " + data.size());
     }
 
-    private List<int[]> plan(Dataset data, int[][] srcIds) {
+    /** The batch plan for examples of the given token sequences (their lengths drive the bucketing). */
+    List<int[]> plan(Dataset data, int[][] srcIds) {
         validate(data);
         int n = data.size(), bs = config.batchSize();
         int[] order = config.shuffle() ? Dataset.permutation(n, config.seed()) : rangeArray(n);

@@ -77,6 +77,17 @@ public final class Dataset {
         return new Dataset(t);
     }
 
+    /** True when the records are conversations ({@link Instructions#MESSAGES} column with content). */
+    public boolean hasMessages() {
+        return table.containsColumn(Instructions.MESSAGES) && table.stringColumn(Instructions.MESSAGES).asList().stream().anyMatch(s -> !s.isEmpty());
+    }
+
+    /** Each record's messages as a JSON array string ("" for prompt/response records), or empty strings when there is no such column. */
+    public List<String> messages() {
+        if (!table.containsColumn(Instructions.MESSAGES)) return java.util.Collections.nCopies(size(), "");
+        return table.stringColumn(Instructions.MESSAGES).asList();
+    }
+
     /** The backing table (Tablesaw tables are mutable: treat it as read-only). */
     public Table table() { return table; }
     public PromptTemplate prompt() { return prompt; }

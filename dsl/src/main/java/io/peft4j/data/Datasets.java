@@ -63,6 +63,16 @@ public final class Datasets {
             tr == null ? null : () -> jsonl(tr), dv == null ? null : () -> jsonl(dv), te == null ? null : () -> jsonl(te));
     }
 
+    /**
+     * Instruction data: JSONL records {@code {"prompt", "response"}} or {@code {"messages": [...]}}
+     * ({@link Instructions}). A folder holds {@code train.jsonl} (and optionally {@code dev.jsonl},
+     * {@code test.jsonl}); one file is split 80/10/10 into train/dev/test (seed 42).
+     */
+    public static DatasetSplits instructions(Path dirOrFile) {
+        if (dirOrFile == null) throw new IllegalArgumentException("instructions: path is null");
+        return Instructions.splits(dirOrFile, 42);
+    }
+
     private static Path findSplit(Path dir, String split) {
         List<String> names = new ArrayList<>(List.of("dialogsum." + split + ".jsonl", split + ".jsonl"));
         if (split.equals("dev")) { names.add("dialogsum.validation.jsonl"); names.add("validation.jsonl"); }

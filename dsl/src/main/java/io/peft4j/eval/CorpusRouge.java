@@ -1,5 +1,8 @@
 package io.peft4j.eval;
 
+import io.peft4j.progress.Progress;
+import io.peft4j.progress.Task;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,13 +46,18 @@ public final class CorpusRouge {
             throw new IllegalArgumentException(references.size() + " reference sets but " + predictions.size() + " predictions; they must pair up");
         if (predictions.isEmpty()) throw new IllegalArgumentException("no examples to score");
         List<Map<RougeType, Score>> rows = new ArrayList<>(predictions.size());
-        for (int i = 0; i < predictions.size(); i++) {
-            List<String> refs = references.get(i);
-            if (refs == null || refs.isEmpty())
-                throw new IllegalArgumentException("example " + i + " has no reference");
-            rows.add(refs.size() == 1 ? scorer.score(refs.get(0), predictions.get(i)) : scorer.scoreMulti(refs, predictions.get(i)));
+        // safe points: every example (an interrupt stops scoring with OperationInterruptedException)
+        try (Task task = Progress.start("ROUGE", predictions.size())) {
+            for (int i = 0; i < predictions.size(); i++) {
+                task.advance(i == 0 ? 0 : 1);
+                List<String> refs = references.get(i);
+                if (refs == null || refs.isEmpty())
+                    throw new IllegalArgumentException("example " + i + " has no reference");
+                rows.add(refs.size() == 1 ? scorer.score(refs.get(0), predictions.get(i)) : scorer.scoreMulti(refs, predictions.get(i)));
+            }
+            task.advance(1);
+            return aggregate(rows);
         }
-        return aggregate(rows);
     }
 
     /** Aggregates already computed per-example scores. */
@@ -59,6 +67,7 @@ public final class CorpusRouge {
         Map<RougeType, Score> mean = new LinkedHashMap<>();
         Map<RougeType, ScoreInterval> intervals = new LinkedHashMap<>();
         for (RougeType t : settings.types()) {
+            Progress.checkInterrupted("ROUGE aggregation");
             double[][] v = new double[3][n];
             for (int i = 0; i < n; i++) {
                 Score s = rows.get(i).get(t);

@@ -157,6 +157,31 @@ public final class SentencePieceTokenizer implements TextTokenizer {
         return out.toArray();
     }
 
+    /** Ids without the appended end-of-sequence id when {@code addSpecialTokens} is false. */
+    @Override public int[] encode(String text, boolean addSpecialTokens) {
+        if (addSpecialTokens) return encode(text);
+        IntList out = new IntList(Math.max(16, text.length() / 3));
+        encodeWithSpecials(text, out);
+        return out.toArray();
+    }
+
+    @Override public java.util.OptionalInt tokenId(String token) {
+        AddedToken a = added.get(token);
+        if (a != null) return java.util.OptionalInt.of(a.id());
+        for (int i = 0; i < pieces.length; i++) if (pieces[i].equals(token)) return java.util.OptionalInt.of(i);
+        return java.util.OptionalInt.empty();
+    }
+
+    @Override public boolean isSpecial(int id) { return id >= 0 && id < pieces.length && skipDecode[id]; }
+
+    @Override public Map<String, String> specialTokens() {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("eos_token", pieces[eosId]);
+        m.put("unk_token", pieces[unkId]);
+        if (padId >= 0) m.put("pad_token", pieces[padId]);
+        return m;
+    }
+
     /** Raw SentencePiece ids of {@code text} (no special-token matching, no end-of-sequence id). */
     public int[] encodeRaw(String text) {
         IntList out = new IntList(Math.max(16, text.length() / 3));
@@ -269,6 +294,26 @@ public final class SentencePieceTokenizer implements TextTokenizer {
             for (int k = from; k < p.length(); k++) {
                 char c = p.charAt(k);
                 sb.append(c == '\u2581' ? ' ' : c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * With {@code skipSpecialTokens} false, as Hugging Face's T5 tokenizer (Metaspace decoder):
+     * every id's piece, special ones verbatim; U+2581 becomes a space, except in the first piece,
+     * where it is dropped.
+     */
+    @Override public String decode(int[] ids, boolean skipSpecialTokens) {
+        if (skipSpecialTokens) return decode(ids);
+        StringBuilder sb = new StringBuilder(ids.length * 4);
+        for (int pos = 0; pos < ids.length; pos++) {
+            checkId(ids[pos], pos);
+            String p = pieces[ids[pos]];
+            for (int k = 0; k < p.length(); k++) {
+                char c = p.charAt(k);
+                if (c == '\u2581') { if (pos > 0) sb.append(' '); }
+                else sb.append(c);
             }
         }
         return sb.toString();

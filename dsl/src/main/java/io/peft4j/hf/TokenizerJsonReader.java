@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import io.peft4j.hf.tokenizer.BpeTokenizerReader;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json} with a Unigram model into a
@@ -23,18 +24,39 @@ final class TokenizerJsonReader {
     private TokenizerJsonReader() {}
 
     static SentencePieceTokenizer read(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.newInputStream(file));
-        } catch (NoSuchFileException e) {
-            throw new TokenizerFileException(file, "file does not exist", e);
-        } catch (IOException e) {
-            throw new TokenizerFileException(file, "not valid JSON: " + firstLine(e.getMessage()), e);
-        }
+        JsonNode root = readJson(file);
         try {
             return parse(root, file);
         } catch (IllegalArgumentException e) {
             throw new TokenizerFileException(file, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads a tokenizer.json of any supported model type: Unigram here, BPE through
+     * {@link BpeTokenizerReader} (with {@code configFile}, tokenizer_config.json, where it exists).
+     */
+    static TextTokenizer readAny(Path file, Path configFile) throws IOException {
+        JsonNode root = readJson(file);
+        String type = root != null && root.isObject() ? root.path("model").path("type").asText("") : "";
+        if (type.equals("BPE"))
+            return BpeTokenizerReader.read(root, file, BpeTokenizerReader.readConfig(configFile), configFile);
+        try {
+            return parse(root, file);
+        } catch (IllegalArgumentException e) {
+            throw new TokenizerFileException(file, e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode readJson(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            return new ObjectMapper().readTree(in);
+        } catch (NoSuchFileException e) {
+            throw new TokenizerFileException(file, "file does not exist", e);
+        } catch (IOException e) {
+            throw new TokenizerFileException(file, "not valid JSON: " + firstLine(e.getMessage()), e);
+        } catch (StackOverflowError e) {
+            throw new TokenizerFileException(file, "JSON nested too deeply");
         }
     }
 
@@ -50,7 +72,7 @@ final class TokenizerJsonReader {
         if (model == null || !model.isObject()) throw new IllegalArgumentException("missing \"model\" object");
         String type = model.path("type").asText("");
         if (!type.equals("Unigram"))
-            throw new IllegalArgumentException("model.type is \"" + type + "\"; only \"Unigram\" (SentencePiece) is supported");
+            throw new IllegalArgumentException("model.type is \"" + type + "\"; supported: \"Unigram\" (SentencePiece), \"BPE\"");
         JsonNode vocab = model.get("vocab");
         if (vocab == null || !vocab.isArray() || vocab.isEmpty())
             throw new IllegalArgumentException("model.vocab is missing or not a non-empty array of [piece, score]");

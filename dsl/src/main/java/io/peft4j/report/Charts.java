@@ -7,9 +7,11 @@ import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.svg.SVGGraphics2D;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -21,8 +23,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Training curves and the rank sweep as PNG (JFreeChart, headless) and SVG (a small writer of its
- * own). Files are written to a temporary sibling and renamed into place.
+ * Training curves and the rank sweep drawn by JFreeChart (headless), as PNG and as SVG through
+ * JFreeSVG's {@link SVGGraphics2D} (the same drawing code, so both show the same chart). Any other
+ * {@link JFreeChart} gets the same treatment through {@link #bundle(JFreeChart, int, int)}. Files
+ * are written to a temporary sibling and renamed into place.
  */
 public final class Charts {
     private Charts() {}
@@ -113,11 +117,14 @@ public final class Charts {
     }
 
     /** The chart as PNG bytes. */
-    public static byte[] pngBytes(LineChart c, int width, int height) {
+    public static byte[] pngBytes(LineChart c, int width, int height) { return pngBytes(toJFreeChart(c), width, height); }
+
+    /** Any JFreeChart as PNG bytes. */
+    public static byte[] pngBytes(JFreeChart chart, int width, int height) {
         checkSize(width, height);
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try {
-            ChartUtils.writeChartAsPNG(out, toJFreeChart(c), width, height);
+            ChartUtils.writeChartAsPNG(out, chart, width, height);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -125,20 +132,31 @@ public final class Charts {
     }
 
     /** The chart as an SVG document. */
-    public static String svgText(LineChart c, int width, int height) {
+    public static String svgText(LineChart c, int width, int height) { return svgText(toJFreeChart(c), width, height); }
+
+    /** Any JFreeChart as an SVG document (JFreeSVG). */
+    public static String svgText(JFreeChart chart, int width, int height) {
         checkSize(width, height);
-        return Svg.render(c, width, height);
+        SVGGraphics2D g = new SVGGraphics2D(width, height);
+        chart.draw(g, new Rectangle2D.Double(0, 0, width, height));
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + g.getSVGElement() + "\n";
     }
 
     /** A notebook MIME bundle: image/png (bytes), image/svg+xml and a text/plain description. */
     public static java.util.Map<String, Object> bundle(LineChart c, int width, int height) {
-        java.util.Map<String, Object> b = new java.util.LinkedHashMap<>();
-        b.put("image/png", pngBytes(c, width, height));
-        b.put("image/svg+xml", svgText(c, width, height));
         StringBuilder text = new StringBuilder("chart: " + c.title());
         for (LineChart.Series s : c.left()) text.append(" | ").append(s.name());
         for (LineChart.Series s : c.right()) text.append(" | ").append(s.name()).append(" (right axis)");
-        b.put("text/plain", text.toString());
+        return bundle(toJFreeChart(c), width, height, text.toString());
+    }
+
+    /** A notebook MIME bundle of any JFreeChart: PNG, SVG and {@code text} (default: the chart's title). */
+    public static java.util.Map<String, Object> bundle(JFreeChart chart, int width, int height, String text) {
+        java.util.Map<String, Object> b = new java.util.LinkedHashMap<>();
+        b.put("image/png", pngBytes(chart, width, height));
+        b.put("image/svg+xml", svgText(chart, width, height));
+        String title = chart.getTitle() == null ? "" : chart.getTitle().getText();
+        b.put("text/plain", text != null ? text : "chart: " + (title.isEmpty() ? "(untitled)" : title));
         return b;
     }
 
@@ -146,8 +164,7 @@ public final class Charts {
 
     /** Writes the chart as SVG (atomically). */
     public static Path svg(LineChart c, Path file, int width, int height) {
-        checkSize(width, height);
-        byte[] bytes = Svg.render(c, width, height).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = svgText(c, width, height).getBytes(StandardCharsets.UTF_8);
         return atomically(file, out -> out.write(bytes));
     }
 

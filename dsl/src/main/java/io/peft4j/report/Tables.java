@@ -54,14 +54,26 @@ public final class Tables {
         return right ? fill + s : s + fill;
     }
 
-    /** An HTML {@code <table>} with the table name as caption; every cell and header is escaped. */
-    public static String html(Table t) {
+    /** Rows {@link #html(Table)} writes at most (a notebook output stays small). */
+    public static final int DEFAULT_MAX_HTML_ROWS = 500;
+
+    /**
+     * An HTML {@code <table>} with the table name as caption; every cell and header is escaped.
+     * The one HTML table renderer of the project: reports write it to files and the Jupyter kernel
+     * sends it as a table's {@code text/html}. At most {@link #DEFAULT_MAX_HTML_ROWS} rows.
+     */
+    public static String html(Table t) { return html(t, DEFAULT_MAX_HTML_ROWS); }
+
+    /** As {@link #html(Table)} with at most {@code maxRows} rows, followed by a note of how many were left out. */
+    public static String html(Table t, int maxRows) {
+        if (maxRows < 0) throw new IllegalArgumentException("maxRows must be >= 0, got " + maxRows);
         StringBuilder sb = new StringBuilder("<table class=\"peft4j\">\n");
         if (t.name() != null && !t.name().isEmpty()) sb.append("<caption>").append(escape(t.name())).append("</caption>\n");
         sb.append("<thead><tr>");
         for (Column<?> c : t.columns()) sb.append("<th>").append(escape(c.name())).append("</th>");
         sb.append("</tr></thead>\n<tbody>\n");
-        for (int r = 0; r < t.rowCount(); r++) {
+        int rows = Math.min(t.rowCount(), maxRows);
+        for (int r = 0; r < rows; r++) {
             sb.append("<tr>");
             for (Column<?> c : t.columns()) {
                 boolean num = c instanceof NumericColumn;
@@ -70,7 +82,9 @@ public final class Tables {
             }
             sb.append("</tr>\n");
         }
-        return sb.append("</tbody>\n</table>\n").toString();
+        sb.append("</tbody>\n</table>\n");
+        if (t.rowCount() > rows) sb.append("<p>&hellip; ").append(t.rowCount() - rows).append(" more rows</p>\n");
+        return sb.toString();
     }
 
     /** Escapes {@code & < > " '} for HTML text and attribute values. */

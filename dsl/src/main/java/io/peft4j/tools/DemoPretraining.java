@@ -75,15 +75,7 @@ public final class DemoPretraining {
     /** Pretrains the demo model from {@code dataDir} (train.jsonl) into {@code out}. */
     public static TrainingResult run(Path dataDir, Path out, Recipe recipe, boolean progress) {
         Dataset train = Datasets.dialogsum(dataDir).train();
-        List<String> texts = new ArrayList<>();
-        for (int i = 0; i < train.size(); i++) {
-            var ex = train.example(i);
-            texts.add(ex.dialogue());
-            texts.add(ex.summary());
-        }
-        // the instruction words the fine-tuning prompt uses must be in the vocabulary
-        String prompt = PromptTemplate.SUMMARIZE.apply(train.example(0).dialogue());
-        for (int i = 0; i < 50; i++) texts.add(prompt);
+        List<String> texts = texts(train, PromptTemplate.SUMMARIZE.apply(train.example(0).dialogue()));
 
         long t0 = System.nanoTime();
         SentencePieceTokenizer tok = new UnigramTrainer(UnigramTrainer.Options.of(recipe.vocabSize())).train(texts);
@@ -155,7 +147,23 @@ public final class DemoPretraining {
         return n;
     }
 
-    private static double mean(List<Double> xs) {
+    /**
+     * The pretraining texts of a demo model: every dialogue and every summary of {@code train}, and
+     * 50 copies of {@code prompt} (the instruction words the fine-tuning prompt uses must be in the
+     * vocabulary and known to the model).
+     */
+    static List<String> texts(Dataset train, String prompt) {
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < train.size(); i++) {
+            var ex = train.example(i);
+            texts.add(ex.dialogue());
+            texts.add(ex.summary());
+        }
+        for (int i = 0; i < 50; i++) texts.add(prompt);
+        return texts;
+    }
+
+    static double mean(List<Double> xs) {
         double s = 0;
         for (double x : xs) s += x;
         return xs.isEmpty() ? Double.NaN : s / xs.size();

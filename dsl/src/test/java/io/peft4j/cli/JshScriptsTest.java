@@ -22,7 +22,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class JshScriptsTest {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    static final Path STARTUP = ROOT.resolve("bin/peft4j-startup.jsh");
 
     record Run(int exit, String output) {}
 
@@ -30,7 +29,7 @@ class JshScriptsTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
             "-cp", String.join(File.pathSeparator, JshRunner.classpathEntries()),
-            JshRunner.class.getName(), "--startup", STARTUP.toString(), script.toString()));
+            JshRunner.class.getName(), script.toString()));
         Path log = Files.createTempFile("peft4j-jsh", ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).directory(ROOT.toFile());
         pb.environment().put("PEFT4J_CI", "1");

@@ -50,4 +50,14 @@ class TablesTest {
         assertTrue(lines[3].endsWith("  1"), text);                // numbers right-aligned
         assertThrows(IllegalArgumentException.class, () -> Tables.text(evil(), 2));
     }
+
+    @Test void htmlCapsTheRowsWithANote() {
+        Table big = Table.create("big", IntColumn.create("i", java.util.stream.IntStream.range(0, 1234).toArray()));
+        String html = Tables.html(big);
+        assertEquals(Tables.DEFAULT_MAX_HTML_ROWS, html.split("<tr>").length - 2, "header row + capped body rows");
+        assertTrue(html.contains("&hellip; 734 more rows"), html.substring(html.length() - 80));
+        assertEquals(3, Tables.html(big, 2).split("<tr>").length - 1);
+        assertFalse(Tables.html(evil(), 3).contains("more rows"));
+        assertThrows(IllegalArgumentException.class, () -> Tables.html(big, -1));
+    }
 }

@@ -8,10 +8,10 @@ import java.util.List;
  * {@code Class-Path} manifest entries of its jars expanded (launchers such as Maven Surefire pass
  * the real classpath through a manifest-only jar).
  */
-final class KernelClasspath {
+public final class KernelClasspath {
     private KernelClasspath() {}
 
-    static List<String> entries() {
+    public static List<String> entries() {
         return io.peft4j.cli.JshRunner.classpathEntries();
     }
 }

@@ -67,13 +67,25 @@ public final class KernelMain {
 
     private static int install(List<String> opts) throws Exception {
         Path dir = installDir(opts);
+        List<String> classpath = KernelSpecInstaller.relocate(KernelClasspath.entries(), dir);
         Path written = KernelSpecInstaller.install(dir, KernelSpecInstaller.spec(
-                KernelClasspath.entries(), KernelSpecInstaller.inheritedJvmOptions(), KernelSpecInstaller.nativeEnv()));
-        System.out.println("installed kernelspec '" + KernelSpecInstaller.NAME + "' in " + written.getParent());
+                classpath, KernelSpecInstaller.inheritedJvmOptions(), KernelSpecInstaller.nativeEnv()));
+        System.out.println("installed kernelspec '" + KernelSpecInstaller.NAME + "' in " + written.getParent()
+                + " (the project's classes copied into lib/, Maven repository jars named in place)");
         return 0;
     }
 
     private static int serve(Path connectionFile) throws Exception {
+        // a kernelspec whose jars or class folders were deleted must fail clearly, never start half-working
+        String broken = KernelSpecInstaller.missingRequiredClass();
+        if (broken != null) {
+            List<String> missing = KernelSpecInstaller.missingEntries(
+                    List.of(System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)));
+            System.err.println("peft4j kernel: cannot start: " + broken + " is not on the class path"
+                    + (missing.isEmpty() ? "" : " (missing: " + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + ")")
+                    + "; the kernelspec is stale: run `bin/peft4j kernel install` again");
+            return 1;
+        }
         KernelConnectionProperties props = KernelServer.readConnectionFile(connectionFile);
         KernelServer server = KernelServer.start(props);
         ParentWatchdog.watch(System.getenv("JPY_PARENT_PID"), () -> {

@@ -1,5 +1,10 @@
 package io.peft4j.kernel;
 
+import io.peft4j.kernel.execution.CellEvaluator;
+import io.peft4j.kernel.display.Display;
+import io.peft4j.kernel.display.KernelDisplaySink;
+import io.peft4j.kernel.display.RunProgress;
+
 import io.github.spencerpark.jupyter.kernel.KernelConnectionProperties;
 
 import java.io.IOException;
@@ -56,6 +61,11 @@ public final class KernelServer implements AutoCloseable {
         Display.install(new KernelDisplaySink(kernel));
         // every DSL training run (lora(...).train, fullFineTune, rankSweep, ...) shows one live display
         io.peft4j.Peft.onTraining(new RunProgress(Display::progress));
+        // generation, ROUGE scoring and comparisons show one live display each once they run > 0.5 s
+        io.peft4j.progress.Progress.addListener(new io.peft4j.kernel.display.TaskProgressDisplay(
+                Display.sink(), System::nanoTime, io.peft4j.kernel.display.ProgressDisplay.DEFAULT_MIN_INTERVAL_NANOS));
+        // every hub download (T5.load("org/name"), ...) shows one live display per load instead of a terminal bar
+        io.peft4j.Peft.onDownload(new io.peft4j.kernel.display.DownloadDisplay(Display::sink, System::nanoTime, io.peft4j.kernel.display.DownloadDisplay.DEFAULT_MIN_INTERVAL_NANOS));
         GuardedConnection connection = new GuardedConnection(props);
         kernel.becomeHandlerForConnection(connection);
         connection.connect();

@@ -85,15 +85,89 @@ public final class KernelSpecInstaller {
         return env;
     }
 
-    private static String detectCoreType() {
-        try {
-            String flags = Files.readString(Path.of("/proc/cpuinfo"));
-            if (flags.matches("(?s).*\\bavx512f\\b.*")) return "SkylakeX";
-            if (flags.matches("(?s).*\\bavx2\\b.*")) return "Haswell";
-        } catch (IOException | RuntimeException ignored) {
-            // not Linux: let OpenBLAS detect
+    private static String detectCoreType() { return io.peft4j.cli.NativeAdvice.detectCoreType(); }
+
+    /**
+     * Makes {@code classpath} independent of the checkout: class folders (a build's
+     * {@code target/classes}) and jars outside a Maven repository are copied into {@code dir/lib}
+     * (folders as jars); jars inside a Maven repository ({@code .../repository/GROUP/ARTIFACT/VERSION/}),
+     * a stable location, are named in place. Deleting the checkout's {@code target/} after
+     * {@code kernel install} then leaves a working kernel.
+     */
+    public static List<String> relocate(List<String> classpath, Path dir) throws IOException {
+        Path lib = dir.resolve("lib");
+        Files.createDirectories(lib);
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        for (String e : classpath) {
+            Path p = Path.of(e).toAbsolutePath().normalize();
+            i++;
+            if (Files.isDirectory(p)) {
+                Path jar = lib.resolve(String.format("%02d-%s.jar", i, label(p)));
+                jarFolder(p, jar);
+                out.add(jar.toString());
+            } else if (Files.isRegularFile(p) && !inMavenRepository(p)) {
+                Path copy = lib.resolve(String.format("%02d-%s", i, p.getFileName()));
+                Files.copy(p, copy, StandardCopyOption.REPLACE_EXISTING);
+                out.add(copy.toString());
+            } else if (Files.isRegularFile(p)) {
+                out.add(p.toString());
+            }
+        }
+        return out;
+    }
+
+    static boolean inMavenRepository(Path jar) {
+        String s = jar.toString().replace(File.separatorChar, '/');
+        String local = System.getProperty("maven.repo.local");
+        return s.contains("/.m2/repository/") || (local != null && !local.isBlank()
+                && jar.startsWith(Path.of(local).toAbsolutePath().normalize()));
+    }
+
+    private static String label(Path classes) {
+        // .../dsl/target/classes -> dsl-classes
+        Path target = classes.getParent();
+        Path module = target == null ? null : target.getParent();
+        String name = module == null || module.getFileName() == null ? "classes" : module.getFileName() + "-" + classes.getFileName();
+        return name.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
+    private static void jarFolder(Path folder, Path jar) throws IOException {
+        List<Path> files;
+        try (java.util.stream.Stream<Path> s = Files.walk(folder)) { files = s.filter(Files::isRegularFile).sorted().toList(); }
+        io.peft4j.hf.AtomicFiles.write(jar, out -> {
+            java.util.jar.JarOutputStream j = new java.util.jar.JarOutputStream(out);   // finished, not closed: AtomicFiles syncs and closes
+            for (Path f : files) {
+                j.putNextEntry(new java.util.jar.JarEntry(folder.relativize(f).toString().replace(File.separatorChar, '/')));
+                Files.copy(f, j);
+                j.closeEntry();
+            }
+            j.finish();
+            j.flush();
+        });
+    }
+
+    /** Classes the kernel cannot work without: the DSL, its startup imports, Tablesaw, ND4J, the protocol. */
+    static final List<String> REQUIRED = List.of("io.peft4j.Peft", "io.peft4j.cli.StartupImports", "tech.tablesaw.api.Table",
+            "org.nd4j.linalg.factory.Nd4j", "io.github.spencerpark.jupyter.kernel.BaseKernel", "org.slf4j.LoggerFactory");
+
+    /** The first {@link #REQUIRED} class this JVM cannot load, or null. */
+    public static String missingRequiredClass() {
+        for (String c : REQUIRED) {
+            try {
+                Class.forName(c, false, KernelSpecInstaller.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                return c;
+            }
         }
         return null;
+    }
+
+    /** Class path entries that do not exist (reported with a stale kernelspec; manifest expansions may list some harmlessly). */
+    public static List<String> missingEntries(List<String> classpath) {
+        List<String> missing = new ArrayList<>();
+        for (String e : classpath) if (!e.isBlank() && !Files.exists(Path.of(e))) missing.add(e);
+        return missing;
     }
 
     /** Writes {@code dir/kernel.json} atomically (temp file + rename) and returns its path. */

@@ -1,5 +1,13 @@
 package io.peft4j.kernel;
 
+import io.peft4j.kernel.execution.CellError;
+import io.peft4j.kernel.execution.CellEvaluator;
+import io.peft4j.kernel.execution.CellInterruptedException;
+import io.peft4j.kernel.execution.CompilationException;
+import io.peft4j.kernel.magics.MagicException;
+import io.peft4j.kernel.display.KernelDisplaySink;
+import io.peft4j.kernel.display.MimeRenderer;
+
 import io.github.spencerpark.jupyter.kernel.BaseKernel;
 import io.github.spencerpark.jupyter.kernel.LanguageInfo;
 import io.github.spencerpark.jupyter.kernel.ReplacementOptions;
@@ -43,11 +51,7 @@ public final class PeftKernel extends BaseKernel {
         return toDisplayData(MimeRenderer.render(r.value()));
     }
 
-    static DisplayData toDisplayData(Map<String, String> bundle) {
-        DisplayData d = new DisplayData();
-        bundle.forEach(d::putData);
-        return d;
-    }
+    static DisplayData toDisplayData(Map<String, String> bundle) { return KernelDisplaySink.toDisplayData(bundle); }
 
     @Override public DisplayData inspect(String code, int at, boolean extraDetail) throws Exception {
         List<String> lines = evaluator.inspect(code, at, extraDetail);

@@ -21,9 +21,14 @@ final class KernelProcess implements AutoCloseable {
     }
 
     static KernelProcess start(Path connectionFile, Map<String, String> env) throws Exception {
+        return start(connectionFile, env, List.of());
+    }
+
+    static KernelProcess start(Path connectionFile, Map<String, String> env, List<String> jvmOptions) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx512m");
+        cmd.addAll(jvmOptions);
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-cp");
         cmd.add(String.join(File.pathSeparator, KernelClasspath.entries()));

@@ -27,6 +27,7 @@ class KernelProtocolTest {
     static final long T = 30_000;
 
     Path dir;
+    Path mavenRepo;
     KernelClient.Conn conn;
     KernelProcess kernel;
     KernelClient client;
@@ -34,7 +35,10 @@ class KernelProtocolTest {
     @BeforeAll void start() throws Exception {
         dir = java.nio.file.Files.createTempDirectory("peft4j-kernel-test");
         conn = KernelClient.Conn.freshLoopback();
-        kernel = KernelProcess.start(conn.write(dir), Map.of());
+        // %maven resolves from a local repository the test makes itself, offline
+        mavenRepo = TinyMavenRepo.create(dir.resolve("m2"));
+        kernel = KernelProcess.start(conn.write(dir), Map.of(), List.of("-Dmaven.repo.local=" + mavenRepo,
+                "-Dpeft4j.maven.offline=true"));
         client = new KernelClient(conn);
         client.waitReady(60_000);
         String id = client.execute("1 + 1");
@@ -42,6 +46,7 @@ class KernelProtocolTest {
         double startMs = (System.nanoTime() - kernel.startNanos) / 1e6;
         assertEquals("ok", r.content().get("status"));
         System.out.printf("kernel start to first result: %.0f ms%n", startMs);
+        assertFalse(kernel.log().contains("startup: skipped"), "every startup import resolves:\n" + kernel.log());
     }
 
     @AfterAll void stop() throws Exception {
@@ -178,29 +183,45 @@ class KernelProtocolTest {
         assertTrue(String.valueOf(r.content().get("history")).contains("40 + 2"), r.content().toString());
     }
 
-    private void interruptAndCheck(String code, String expectedInValue) throws Exception {
+    private long interruptAndCheck(String code, String expectedInValue) throws Exception {
+        return interruptAndCheck(code, expectedInValue, null);
+    }
+
+    /** Runs {@code code}, interrupts it once it printed "tick", checks the error reply; returns ms from interrupt to reply. */
+    private long interruptAndCheck(String code, String expectedInValue, List<KernelClient.Msg> iopub) throws Exception {
         String id = client.execute("System.out.println(\"tick\");\n" + code);
         long until = System.currentTimeMillis() + 15_000; // wait until the cell really runs
         while (System.currentTimeMillis() < until) {
             KernelClient.Msg m = client.recv(client.iopub, 100);
             if (m != null && id.equals(m.parentId()) && m.type().equals("stream")) break;
         }
-        Thread.sleep(300);
+        Thread.sleep(iopub == null ? 300 : 1_500);
         String iid = client.send(client.control, "interrupt_request", Map.of());
         assertEquals("interrupt_reply", client.reply(client.control, iid, T).type());
         long t0 = System.nanoTime();
         KernelClient.Msg r = client.reply(client.shell, id, T);
-        System.out.printf("interrupt to error reply: %.0f ms (%s)%n", (System.nanoTime() - t0) / 1e6, expectedInValue);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("interrupt to error reply: %d ms (%s)%n", ms, expectedInValue);
+        if (iopub != null) iopub.addAll(client.iopubUntilIdle(id, T));
         assertEquals("error", r.content().get("status"));
         assertEquals("CellInterruptedException", r.content().get("ename"), r.content().toString());
+        // well before the kernel's 3 s "ignores the interrupt" warning: a safe point stopped it (no Thread.stop)
+        assertTrue(ms < 2_500, expectedInValue + " took " + ms + " ms to stop");
+        assertFalse(kernel.log().contains("ignored the interrupt"), kernel.log());
         KernelClient.Msg ok = exec("\"alive\"", null);
         assertEquals("ok", ok.content().get("status"));
+        return ms;
     }
 
     @Test @Order(6) void interruptStopsSleepingLoopThenBusyLoop() throws Exception {
         interruptAndCheck("int steps = 0;\nwhile (true) { Thread.sleep(20); steps++; }", "sleeping loop");
-        // a loop that never looks at its interrupt flag is stopped after the grace period
+        // a loop that never looks at its interrupt flag stops at the safe point compiled into its back-edge
         interruptAndCheck("long n = 0;\nwhile (n >= 0) { n = (n + 1) % 1000; }", "busy loop");
+        // ... even when it swallows every exception
+        interruptAndCheck("long m = 0;\nfor (;;) { try { m = (m + 1) % 7; } catch (Exception e) { } }", "busy loop catching Exception");
+        // a method declared in an earlier cell has its safe points too
+        assertEquals("ok", exec("void spin() { long k = 0; do { k = (k + 3) % 11; } while (k >= 0); }", null).content().get("status"));
+        interruptAndCheck("spin();", "busy method from an earlier cell");
         // state defined before the interrupt is still usable
         List<KernelClient.Msg> io = new java.util.ArrayList<>();
         exec("steps > 0", io);
@@ -302,6 +323,140 @@ class KernelProtocolTest {
         assertEquals("ok", r.content().get("status"), r.content().toString());
         String ahtml = (String) first(io, "execute_result").map("data").get("text/html");
         assertTrue(ahtml.contains("LoRA adapter") && ahtml.contains("tiny-t5"), ahtml);
+    }
+
+    @Test @Order(9) void generationAndRougeStopOnInterruptAndShowProgress() throws Exception {
+        // runs after the training test: "lora" and "tiny" exist. Thousands of prompts: far longer than the wait.
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        long ms = interruptAndCheck("var outs = lora.generate(Collections.nCopies(20_000, \"#Person1#: hello there. #Person2#: hi.\"));",
+                "generation", io);
+        KernelClient.Msg err = io.stream().filter(m -> m.type().equals("error")).findFirst().orElseThrow();
+        assertTrue(String.valueOf(err.content().get("evalue")).contains("generate interrupted"), err.content().toString());
+        List<KernelClient.Msg> shown = ofType(io, "display_data");
+        assertEquals(1, shown.size(), "one live progress display for the generation: " + io);
+        String text = (String) shown.get(0).map("data").get("text/plain");
+        assertTrue(text.startsWith("generate: ") && text.contains("/20000"), text);
+        List<KernelClient.Msg> upd = ofType(io, "update_display_data");
+        assertFalse(upd.isEmpty());
+        assertTrue(((String) upd.get(upd.size() - 1).map("data").get("text/plain")).endsWith("interrupted"), upd.toString());
+
+        io.clear();
+        interruptAndCheck("""
+                var refs = new ArrayList<String>(); var preds = new ArrayList<String>();
+                for (int i = 0; i < 400_000; i++) { refs.add("the cat sat on the mat number " + i); preds.add("a cat sat on a mat " + i); }
+                System.out.println("tick");
+                new CorpusRouge().evaluateSingle(refs, preds)""", "ROUGE scoring", io);
+        err = io.stream().filter(m -> m.type().equals("error")).findFirst().orElseThrow();
+        assertTrue(String.valueOf(err.content().get("evalue")).contains("ROUGE interrupted"), err.content().toString());
+    }
+
+    @Test @Order(10) void magicsThroughTheProtocol() throws Exception {
+        // %lsmagic lists every magic
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        assertEquals("ok", exec("%lsmagic", io).content().get("status"));
+        String list = stdout(io);
+        for (String m : List.of("%maven", "%classpath", "%jars", "%load", "%lsmagic", "%%time")) assertTrue(list.contains(m), list);
+
+        // %%time prints CPU and wall time and keeps the cell's value
+        io.clear();
+        KernelClient.Msg r = exec("%%time\nThread.sleep(120);\n6 * 7", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        assertEquals("42", first(io, "execute_result").map("data").get("text/plain"));
+        java.util.regex.Matcher wall = java.util.regex.Pattern.compile("CPU time: .*, Wall time: ([0-9.]+) (ms|s)").matcher(stdout(io));
+        assertTrue(wall.find(), stdout(io));
+        double seconds = Double.parseDouble(wall.group(1)) / (wall.group(2).equals("ms") ? 1000 : 1);
+        assertTrue(seconds >= 0.12 && seconds < 20, "wall " + seconds);
+        // %%time anywhere but the first line is an error
+        r = exec("int z = 1;\n%%time", null);
+        assertEquals("error", r.content().get("status"));
+
+        // %load runs a script's snippets; its definitions stay for later cells
+        Path script = dir.resolve("helpers.jsh");
+        java.nio.file.Files.writeString(script, "int triple(int x) { return 3 * x; }\nString loaded = \"yes\";\n");
+        io.clear();
+        r = exec("%load " + script + "\ntriple(14)", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        assertEquals("42", first(io, "execute_result").map("data").get("text/plain"));
+        io.clear();
+        exec("loaded + triple(1)", io);
+        assertEquals("yes3", first(io, "execute_result").map("data").get("text/plain"));
+        r = exec("%load " + dir.resolve("missing.jsh"), null);
+        assertEquals("MagicException", r.content().get("ename"));
+        assertTrue(String.valueOf(r.content().get("evalue")).contains("no such file"), r.content().toString());
+
+        // %maven resolves an artifact with its dependency from the local repository and the jars join the cells' class path
+        io.clear();
+        r = exec("%maven test.peft4j:hello:1.0\ntinyhello.Hello.greet(\"notebook\")", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        assertEquals("hello from greeting, notebook", first(io, "execute_result").map("data").get("text/plain"));
+        assertTrue(stdout(io).contains("%maven: added 2 jars") && stdout(io).contains("greeting-1.0.jar"), stdout(io));
+        r = exec("%maven test.peft4j:nope:9.9", null);
+        assertEquals("MagicException", r.content().get("ename"));
+        assertTrue(String.valueOf(r.content().get("evalue")).contains("cannot resolve test.peft4j:nope:9.9"), r.content().toString());
+        r = exec("%maven not-coordinates", null);
+        assertEquals("MagicException", r.content().get("ename"));
+
+        // %classpath / %jars with a folder of classes
+        io.clear();
+        r = exec("%jars " + mavenRepo.resolve("test/peft4j/greeting/1.0/*.jar") + "\ntinygreet.Greeting.word()", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        assertTrue(stdout(io).contains("%classpath: added 1 entry"), stdout(io));
+
+        r = exec("%nosuchmagic", null);
+        assertEquals("MagicException", r.content().get("ename"));
+        assertTrue(String.valueOf(r.content().get("evalue")).contains("known: %maven"), r.content().toString());
+    }
+
+    @Test @Order(11) void imagesAndJFreeChartsDisplayWithoutWrapping() throws Exception {
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        KernelClient.Msg r = exec("""
+                var img = new java.awt.image.BufferedImage(40, 30, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                img.setRGB(3, 4, 0xff0000);
+                img""", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        Map<String, Object> data = first(io, "execute_result").map("data");
+        var decoded = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode((String) data.get("image/png"))));
+        assertEquals(40, decoded.getWidth());
+        assertEquals(0xff0000, decoded.getRGB(3, 4) & 0xffffff);
+        assertEquals("image 40 x 30", data.get("text/plain"));
+
+        io.clear();
+        r = exec("""
+                var ds = new org.jfree.data.category.DefaultCategoryDataset();
+                ds.addValue(38.2, "ROUGE-1", "LoRA"); ds.addValue(39.0, "ROUGE-1", "full");
+                org.jfree.chart.ChartFactory.createBarChart("ROUGE <by> method", "method", "score", ds)""", io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        data = first(io, "execute_result").map("data");
+        byte[] png = java.util.Base64.getDecoder().decode((String) data.get("image/png"));
+        assertEquals("PNG", new String(png, 1, 3, StandardCharsets.US_ASCII));
+        String svg = (String) data.get("image/svg+xml");
+        assertTrue(svg.contains("<svg") && svg.contains("ROUGE &lt;by&gt; method"), svg.substring(0, 200));
+        assertEquals("chart: ROUGE <by> method", data.get("text/plain"));
+    }
+
+    private static String stdout(List<KernelClient.Msg> io) {
+        StringBuilder sb = new StringBuilder();
+        for (KernelClient.Msg m : io) if (m.type().equals("stream")) sb.append(m.content().get("text"));
+        return sb.toString();
+    }
+
+    @Test @Order(9) void hubDownloadsReachTheKernelsLiveDisplay() throws Exception {
+        // the kernel registered its DownloadDisplay with Peft.onDownload: hub downloads report to it, not to a terminal bar
+        List<KernelClient.Msg> io = new java.util.ArrayList<>();
+        KernelClient.Msg r = exec("""
+            var ls = io.peft4j.hf.DownloadListeners.registered();
+            var l = ls.get(0);
+            l.onFileStart(new io.peft4j.hf.DownloadListener.Event("org/m", "main", "model.safetensors", 0, 2000000, 0, 0));
+            l.onFileEnd(new io.peft4j.hf.DownloadListener.Event("org/m", "main", "model.safetensors", 2000000, 2000000, 0, 500000000L), "done");
+            l.onEnd("org/m", "done");
+            ls.size() + " " + l.getClass().getSimpleName()
+            """, io);
+        assertEquals("ok", r.content().get("status"), r.content().toString());
+        assertEquals("1 DownloadDisplay", first(io, "execute_result").map("data").get("text/plain"));
+        List<KernelClient.Msg> shown = ofType(io, "display_data"), updates = ofType(io, "update_display_data");
+        assertEquals(1, shown.size(), io.toString());
+        String last = (String) updates.get(updates.size() - 1).map("data").get("text/plain");
+        assertTrue(last.startsWith("downloading org/m: done") && last.contains("model.safetensors  2.0 MB in 0.5 s"), last);
     }
 
     @Test @Order(99) void shutdownEndsTheProcess() throws Exception {

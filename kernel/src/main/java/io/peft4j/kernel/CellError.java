@@ -1,6 +1,0 @@
-package io.peft4j.kernel;
-
-/** Carries a {@link Error} (not an {@link Exception}) thrown by cell code, e.g. AssertionError. */
-public final class CellError extends Exception {
-    CellError(Throwable cause) { super(cause.toString(), cause); }
-}
