@@ -323,22 +323,31 @@ public final class LoraLinear implements PeftLayer {
         return r;
     }
 
+    /** Copies the row adapters' A and scaled B side by side into plain arrays (direct buffer copies: no ND4J ops). */
     private Stack buildStack(DataType dt) {
         Map<String, int[]> cols = new LinkedHashMap<>();
         int width = 0;
         for (String n : rowAdapters)
             if (n != null && !cols.containsKey(n)) { int r = adapters.get(n).rank(); cols.put(n, new int[]{width, width + r}); width += r; }
-        int in = (int) inFeatures(), out = (int) outFeatures();
-        double[] av = new double[Math.max(1, width) * in], bv = new double[out * Math.max(1, width)];
+        int in = (int) inFeatures(), out = (int) outFeatures(), w = Math.max(1, width);
+        INDArray a = Nd4j.zeros(dt, w, in), b = Nd4j.zeros(dt, out, w);                 // [R, in], [out, R]
         for (Map.Entry<String, int[]> e : cols.entrySet()) {
             LoraAdapter ad = adapters.get(e.getKey());
             int from = e.getValue()[0], r = ad.rank();
-            double[] a = ad.a().value().castTo(DataType.DOUBLE).dup('c').data().asDouble(), b = ad.b().value().castTo(DataType.DOUBLE).dup('c').data().asDouble();
-            System.arraycopy(a, 0, av, from * in, r * in);
-            for (int i = 0; i < out; i++) for (int q = 0; q < r; q++) bv[i * width + from + q] = ad.scaling() * b[i * r + q];
+            INDArray av = plainCopy(ad.a().value(), dt), bv = plainCopy(ad.b().value(), dt);
+            double s = ad.scaling();
+            if (dt == DataType.FLOAT) {
+                java.nio.FloatBuffer sa = Fast.fb(av), sb = Fast.fb(bv), da = Fast.fb(a), db = Fast.fb(b);
+                float[] row = new float[r * in];
+                sa.get(0, row, 0, row.length);
+                da.put(from * in, row, 0, row.length);                                      // A's rows are contiguous
+                for (int i = 0; i < out; i++) for (int q = 0; q < r; q++) db.put(i * w + from + q, (float) (s * sb.get(i * r + q)));
+            } else {
+                java.nio.DoubleBuffer sa = av.data().asNioDouble(), sb = bv.data().asNioDouble(), da = a.data().asNioDouble(), db = b.data().asNioDouble();
+                for (int k = 0; k < r * in; k++) da.put(from * in + k, sa.get(k));
+                for (int i = 0; i < out; i++) for (int q = 0; q < r; q++) db.put(i * w + from + q, s * sb.get(i * r + q));
+            }
         }
-        INDArray a = Nd4j.create(av, new long[]{Math.max(1, width), in}, 'c').castTo(dt);
-        INDArray b = Nd4j.create(bv, new long[]{out, Math.max(1, width)}, 'c').castTo(dt);
         return new Stack(cols, a, b, width, new Buf());
     }
 
