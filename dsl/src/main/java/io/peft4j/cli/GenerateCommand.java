@@ -31,7 +31,8 @@ final class GenerateCommand extends JsonLinesCommand implements Callable<Integer
         CliModels.Loaded loaded = CliModels.load(model, adapter, merge, err);
         m = loaded.model();
         try {
-            g = GenerationConfig.forModel(loaded.folder(), m).withMaxNewTokens(maxNewTokens);
+            // the command's contract is greedy or beam search: a checkpoint's do_sample does not apply here
+            g = GenerationConfig.forModel(loaded.folder(), m).withMaxNewTokens(maxNewTokens).withSampling(null);
         } catch (RuntimeException e) {
             throw new SetupException(oneLine(e));
         }

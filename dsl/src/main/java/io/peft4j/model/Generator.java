@@ -10,9 +10,9 @@ import java.util.SplittableRandom;
  * Greedy and beam-search decoding for every family, with transformers' conventions: each output row
  * is the session's prefix (the decoder start token, or a causal model's prompt) followed by the new
  * tokens; a greedy row that has emitted EOS is padded with pad; decoding stops when every row has
- * finished or after max_new_tokens. Beam search follows transformers' beam scorer (length_penalty
- * over the generated length, early_stopping as configured; one returned sequence per input). The
- * model side (prompt, KV caches, positions) lives in its {@link DecodingSession}.
+ * finished or after max_new_tokens. Beam search follows transformers 5.x's {@code _beam_search}
+ * (see {@link #beam}; one returned sequence per input). The model side (prompt, KV caches,
+ * positions) lives in its {@link DecodingSession}.
  */
 public final class Generator {
     private Generator() {}
@@ -116,127 +116,153 @@ public final class Generator {
         for (int i = 0; i < v.length; i++) v[i] -= lse;
     }
 
-    /** Finished hypotheses of one input row (transformers' BeamHypotheses). */
-    private static final class Hyps {
-        final int k; final double lp; final boolean early;
-        final int offset;   // prefix tokens not counted in the length penalty (prefix length - 1)
-        final List<double[]> scores = new ArrayList<>();  // {score}
-        final List<int[]> seqs = new ArrayList<>();
-        double worst = 1e9;
+    /** A candidate continuation: accumulated log-probability, source row, token. */
+    private record Cand(double score, int from, int token) {}
 
-        Hyps(int k, double lp, boolean early, int offset) { this.k = k; this.lp = lp; this.early = early; this.offset = offset; }
-
-        void add(int[] seq, double sumLogprobs) {
-            double score = sumLogprobs / Math.pow(seq.length - offset, lp);
-            if (seqs.size() < k || score > worst) {
-                seqs.add(seq); scores.add(new double[]{score});
-                if (seqs.size() > k) {
-                    int wi = 0;
-                    for (int i = 1; i < scores.size(); i++) if (scores.get(i)[0] < scores.get(wi)[0]) wi = i;
-                    seqs.remove(wi); scores.remove(wi);
-                    worst = Double.POSITIVE_INFINITY;
-                    for (double[] s : scores) worst = Math.min(worst, s[0]);
-                } else worst = Math.min(score, worst);
-            }
-        }
-
-        boolean isDone(double bestSumLogprobs, int curLen) {
-            if (seqs.size() < k) return false;
-            if (early) return true;
-            return worst >= bestSumLogprobs / Math.pow(curLen - offset, lp);
-        }
-
-        int[] best() {
-            int bi = 0;
-            for (int i = 1; i < scores.size(); i++) if (scores.get(i)[0] > scores.get(bi)[0]) bi = i;
-            return seqs.get(bi);
-        }
-    }
-
+    /**
+     * Beam search as transformers 5.x's {@code _beam_search} computes it, per input row: the top
+     * {@code max(2, 1 + #eos) x k} continuations over the k running beams; a continuation that
+     * emits an eos token or reaches max length is finished, and only those ranked among the first k
+     * may enter the k finished hypotheses (score = sum of log-probabilities / generated length ^
+     * length_penalty, the eos or last token counted); the k best unfinished continuations run on.
+     * A row stops improving once its best running score over the current generated length cannot beat
+     * its worst finished hypothesis (all k finished; early_stopping true: as soon as all are). The
+     * result is each row's best finished hypothesis, all rows cut to the prompt plus the longest
+     * returned generation and filled with pad (eos when pad is 0, as transformers' {@code pad or eos}).
+     */
     public static int[][] beam(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g) {
+        if (g.numBeams() == 1) return greedy(m, ids, mask, g);      // transformers' generate runs greedy search for one beam
         int b = ids.length, k = g.numBeams(), n = b * k;
         DecodingSession sess = m.startDecoding(ids, mask, k, g.maxNewTokens());
-        int[][] seqs = sess.prefix();
-        int p = seqs[0].length;                       // prefix length; lengths below count generated tokens
+        int[][] prefix = sess.prefix();
+        int p = prefix[0].length;                       // prompt length: not counted in the length penalty
         int maxLen = p + g.maxNewTokens();
-        double[] beamScores = new double[n];
-        for (int i = 0; i < n; i++) beamScores[i] = i % k == 0 ? 0.0 : -1e9;
-        Hyps[] hyps = new Hyps[b];
-        for (int i = 0; i < b; i++) hyps[i] = new Hyps(k, g.lengthPenalty(), g.earlyStopping(), p - 1);
-        boolean[] done = new boolean[b];
-        int[] tok = null;
+        int keep = Math.max(2, 1 + g.eosTokenIds().size()) * k;
+        double lp = g.lengthPenalty();
+        int[][] run = new int[n][];                     // running sequences [N][curLen]
+        double[] runScore = new double[n];
+        for (int i = 0; i < n; i++) { run[i] = prefix[i].clone(); runScore[i] = i % k == 0 ? 0.0 : -1e9; }
+        int[][][] fin = new int[b][k][];                // finished hypotheses per input
+        double[][] finScore = new double[b][k];
+        boolean[][] finDone = new boolean[b][k];
+        boolean[] improvable = new boolean[b];
+        for (int bi = 0; bi < b; bi++) { Arrays.fill(finScore[bi], -1e9); improvable[bi] = true; }
         int curLen = p;
-        while (curLen < maxLen) {
+        double[][] logits = sess.first();
+        while (true) {
             checkInterrupt();
-            NativeMemory.collectOccasionally();
-            double[][] logits = tok == null ? sess.first() : sess.next(tok);
-            int v = logits[0].length;
-            double[] newScores = new double[n];
-            int[] newTok = new int[n], src = new int[n];
+            boolean allHit = true;
+            int[] src = new int[n], tok = new int[n];
+            int[][] nextRun = new int[n][];
+            double[] nextScore = new double[n];
             for (int bi = 0; bi < b; bi++) {
-                if (done[bi]) {
-                    for (int j = 0; j < k; j++) { newScores[bi * k + j] = 0; newTok[bi * k + j] = g.padTokenId(); src[bi * k + j] = bi * k; }
-                    continue;
+                Cand[] top = topContinuations(logits, runScore, run, curLen, g, bi, k, keep);
+                boolean[] hit = new boolean[top.length];
+                for (int c = 0; c < top.length; c++) {
+                    hit[c] = g.isEos(top[c].token()) || curLen + 1 >= maxLen;
+                    allHit &= hit[c];
                 }
-                // top 2k over k*v candidates
-                int want = 2 * k;
-                double[] topS = new double[want]; int[] topI = new int[want];
-                Arrays.fill(topS, Double.NEGATIVE_INFINITY); Arrays.fill(topI, -1);
+                // running beams for the next step: the k best continuations that did not finish
+                Integer[] order = new Integer[top.length];
+                for (int c = 0; c < order.length; c++) order[c] = c;
+                double[] runKey = new double[top.length];
+                for (int c = 0; c < top.length; c++) runKey[c] = top[c].score() + (hit[c] ? -1e9 : 0);
+                Arrays.sort(order, (x, y) -> Double.compare(runKey[y], runKey[x]));
                 for (int j = 0; j < k; j++) {
-                    double[] row = logits[bi * k + j];
-                    logSoftmaxInPlace(row);
-                    LogitsProcessors.repetitionPenalty(row, seqs[bi * k + j], curLen, g.repetitionPenalty());
-                    LogitsProcessors.noRepeatNgram(row, seqs[bi * k + j], curLen, g.noRepeatNgramSize());
-                    for (int t = 0; t < v; t++) {
-                        double sc = row[t] + beamScores[bi * k + j];
-                        if (sc > topS[want - 1]) {
-                            int q = want - 1;
-                            while (q > 0 && sc > topS[q - 1]) { topS[q] = topS[q - 1]; topI[q] = topI[q - 1]; q--; }
-                            topS[q] = sc; topI[q] = j * v + t;
-                        }
-                    }
+                    Cand c = top[order[j]];
+                    int r = bi * k + j;
+                    src[r] = c.from(); tok[r] = c.token();
+                    nextRun[r] = append(run[c.from()], c.token());
+                    nextScore[r] = runKey[order[j]];
                 }
-                int filled = 0;
-                for (int r = 0; r < want && filled < k; r++) {
-                    int beamIdx = topI[r] / v, token = topI[r] % v, from = bi * k + beamIdx;
-                    if (g.isEos(token)) {
-                        if (r >= k) continue;
-                        hyps[bi].add(seqs[from].clone(), topS[r]);
-                    } else {
-                        newScores[bi * k + filled] = topS[r]; newTok[bi * k + filled] = token; src[bi * k + filled] = from;
-                        filled++;
-                    }
+                // finished hypotheses: the k best of the old ones and the continuations that just finished among the first k
+                boolean full = true;
+                for (boolean f : finDone[bi]) full &= f;
+                int total = k + top.length;
+                double[] mScore = new double[total];
+                int[][] mSeq = new int[total][];
+                boolean[] mDone = new boolean[total];
+                for (int j = 0; j < k; j++) { mScore[j] = finScore[bi][j]; mSeq[j] = fin[bi][j]; mDone[j] = finDone[bi][j]; }
+                for (int c = 0; c < top.length; c++) {
+                    boolean just = hit[c] && c < k;
+                    double sc = top[c].score() / Math.pow(curLen + 1 - p, lp);
+                    if (full && g.earlyStopping()) sc += -1e9;
+                    if (!improvable[bi]) sc += -1e9;
+                    if (!just) sc += -1e9;
+                    mScore[k + c] = sc;
+                    mSeq[k + c] = just ? append(run[top[c].from()], top[c].token()) : null;
+                    mDone[k + c] = just;
                 }
-                done[bi] = hyps[bi].isDone(topS[0], curLen);
+                Integer[] mo = new Integer[total];
+                for (int j = 0; j < total; j++) mo[j] = j;
+                Arrays.sort(mo, (x, y) -> Double.compare(mScore[y], mScore[x]));
+                for (int j = 0; j < k; j++) {
+                    finScore[bi][j] = mScore[mo[j]]; fin[bi][j] = mSeq[mo[j]]; finDone[bi][j] = mDone[mo[j]];
+                }
             }
-            int[][] ns = new int[n][];
-            for (int i = 0; i < n; i++) {
-                ns[i] = Arrays.copyOf(seqs[src[i]], curLen + 1);
-                ns[i][curLen] = newTok[i];
-            }
-            seqs = ns; beamScores = newScores; tok = newTok;
-            sess.reorder(src);
+            run = nextRun; runScore = nextScore;
             curLen++;
-            boolean all = true;
-            for (boolean x : done) all &= x;
-            if (all) break;
+            boolean anyImprovable = false, allFinished = true;
+            for (int bi = 0; bi < b; bi++) {
+                double best = runScore[bi * k] / Math.pow(curLen - p, lp);
+                boolean all = true;
+                double worst = Double.POSITIVE_INFINITY;
+                for (int j = 0; j < k; j++) { all &= finDone[bi][j]; worst = Math.min(worst, finScore[bi][j]); }
+                improvable[bi] &= best > (all ? worst : -1e9);
+                anyImprovable |= improvable[bi];
+                allFinished &= all;
+            }
+            if (!anyImprovable || (allFinished && g.earlyStopping()) || allHit || curLen >= maxLen) break;
+            sess.reorder(src);
+            NativeMemory.collectOccasionally();
+            logits = sess.next(tok);
         }
-        int[][] best = new int[b][];
-        for (int bi = 0; bi < b; bi++) {
-            if (!done[bi]) for (int j = 0; j < k; j++) hyps[bi].add(seqs[bi * k + j], beamScores[bi * k + j]);
-            best[bi] = hyps[bi].best();
-        }
-        int maxL = 0;
-        for (int[] r : best) maxL = Math.max(maxL, r.length);
-        int width = Math.min(maxL + 1, maxLen);
-        int[][] out = new int[b][width];
         // transformers 5 fills finished beams with `pad_token_id or eos_token_id[0]`: eos where pad is 0 (T5)
         int fill = g.padTokenId() != 0 || g.eosTokenIds().isEmpty() ? g.padTokenId() : g.eosTokenId();
+        int width = p;
+        int[][] best = new int[b][];
+        for (int bi = 0; bi < b; bi++) {
+            best[bi] = fin[bi][0] != null ? fin[bi][0] : run[bi * k];
+            width = Math.max(width, best[bi].length);
+        }
+        int[][] out = new int[b][width];
         for (int bi = 0; bi < b; bi++) {
             Arrays.fill(out[bi], fill);
             System.arraycopy(best[bi], 0, out[bi], 0, best[bi].length);
-            if (best[bi].length < width) out[bi][best[bi].length] = g.eosTokenId();
         }
+        return out;
+    }
+
+    private static int[] append(int[] seq, int token) {
+        int[] s = Arrays.copyOf(seq, seq.length + 1);
+        s[seq.length] = token;
+        return s;
+    }
+
+    /** The {@code want} best (beam, token) continuations of input {@code bi}, best first (log-softmax plus beam score). */
+    private static Cand[] topContinuations(double[][] logits, double[] beamScore, int[][] run, int curLen, GenerationConfig g,
+                                           int bi, int k, int want) {
+        int v = logits[0].length;
+        double[] topS = new double[want];
+        int[] topI = new int[want];
+        Arrays.fill(topS, Double.NEGATIVE_INFINITY);
+        Arrays.fill(topI, -1);
+        for (int j = 0; j < k; j++) {
+            double[] row = logits[bi * k + j].clone();
+            logSoftmaxInPlace(row);
+            LogitsProcessors.repetitionPenalty(row, run[bi * k + j], curLen, g.repetitionPenalty());
+            LogitsProcessors.noRepeatNgram(row, run[bi * k + j], curLen, g.noRepeatNgramSize());
+            for (int t = 0; t < v; t++) {
+                double sc = row[t] + beamScore[bi * k + j];
+                if (sc > topS[want - 1]) {
+                    int q = want - 1;
+                    while (q > 0 && sc > topS[q - 1]) { topS[q] = topS[q - 1]; topI[q] = topI[q - 1]; q--; }
+                    topS[q] = sc; topI[q] = j * v + t;
+                }
+            }
+        }
+        Cand[] out = new Cand[want];
+        for (int r = 0; r < want; r++) out[r] = new Cand(topS[r], bi * k + topI[r] / v, topI[r] % v);
         return out;
     }
 }

@@ -96,13 +96,18 @@ public final class CausalAttention {
         INDArray sc = scoresB.get(dt, B, heads, T, T);
         INDArray qq = this.q, kk = this.k, vv = this.v;
         Vals s = Vals.of(sc);
+        java.nio.FloatBuffer sf = dt == DataType.FLOAT ? sc.data().asNioFloat() : null;
         Gemm.parallelSmall(B * heads, (from, to) -> {
+            float[] row = sf == null ? null : new float[T];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;
                 Gemm.raw(qq, (long) b * T * qd + (long) h * headDim, false, qd, kk, (long) b * T * kd + (long) g * headDim, true, kd,
                     sc, (long) bh * T * T, T, T, T, headDim, scale, 0.0);
                 int[] mrow = keyMask == null ? null : keyMask[b];
-                for (int i = 0; i < T; i++) softmaxRow(s, (bh * T + i) * T, T, mrow, i);
+                for (int i = 0; i < T; i++) {
+                    if (sf != null) softmaxRowFloat(sf, row, (bh * T + i) * T, T, mrow, i);
+                    else softmaxRow(s, (bh * T + i) * T, T, mrow, i);
+                }
             }
         });
         probs = sc;
@@ -117,6 +122,29 @@ public final class CausalAttention {
         });
         haveForward = true;
         return out;
+    }
+
+    /** First key query {@code i} may see under the sliding window (0 without one). */
+    private int firstKey(int i) { return window == 0 ? 0 : Math.max(0, i - window + 1); }
+
+    /** {@link #softmaxRow} for float32 storage: the row is processed in a Java array (one bulk read, one bulk write). */
+    private void softmaxRowFloat(java.nio.FloatBuffer s, float[] row, int o, int n, int[] mrow, int i) {
+        s.get(o, row, 0, n);
+        int lo = firstKey(i), hi = Math.min(i, n - 1);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = lo; j <= hi; j++) if ((mrow == null || mrow[j] != 0) && row[j] > max) max = row[j];
+        if (max == Float.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(row, 0, n, 0f);
+        } else {
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                if (j >= lo && j <= hi && (mrow == null || mrow[j] != 0)) { float e = (float) Math.exp(row[j] - max); row[j] = e; sum += e; }
+                else row[j] = 0f;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int j = lo; j <= hi; j++) row[j] *= inv;
+        }
+        s.put(o, row, 0, n);
     }
 
     /** Softmax in place over the visible keys of row {@code o..o+n} (query index i); invisible ones 0; all 0 if none is visible. */
@@ -165,7 +193,10 @@ public final class CausalAttention {
         });
         INDArray ds = drop.backward(dp);
         Vals dsv = Vals.of(ds), pv = Vals.of(probs);
+        boolean f32 = dt == DataType.FLOAT;
+        java.nio.FloatBuffer dsf = f32 ? ds.data().asNioFloat() : null, pf = f32 ? probs.data().asNioFloat() : null;
         Gemm.parallelSmall(B * kvHeads, (from, to) -> {
+            float[] dr = f32 ? new float[T] : null, pr = f32 ? new float[T] : null;
             for (int bg = from; bg < to; bg++) {
                 int b = bg / kvHeads, g = bg % kvHeads;
                 long kvOff = (long) b * T * kd + (long) g * headDim;
@@ -174,6 +205,17 @@ public final class CausalAttention {
                     long qOff = (long) b * T * qd + (long) h * headDim, so = (long) bh * T * T;
                     for (int i = 0; i < T; i++) {                  // softmax backward: dS = P * (dP - rowsum(dP * P))
                         int o = (bh * T + i) * T;
+                        if (f32) {                                 // P is 0 outside [firstKey(i), i]: only that span is non-zero
+                            dsf.get(o, dr, 0, T);
+                            pf.get(o, pr, 0, T);
+                            int lo = firstKey(i), end = Math.min(i, T - 1);
+                            double dot = 0;
+                            for (int j = lo; j <= end; j++) dot += dr[j] * pr[j];
+                            float d = (float) dot;
+                            for (int j = 0; j < T; j++) dr[j] = j >= lo && j <= end ? pr[j] * (dr[j] - d) : 0f;
+                            dsf.put(o, dr, 0, T);
+                            continue;
+                        }
                         double dot = 0;
                         for (int j = 0; j < T; j++) dot += dsv.get(o + j) * pv.get(o + j);
                         for (int j = 0; j < T; j++) dsv.put(o + j, pv.get(o + j) * (dsv.get(o + j) - dot));

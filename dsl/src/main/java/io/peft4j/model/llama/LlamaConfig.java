@@ -44,12 +44,15 @@ public record LlamaConfig(
         if (modelType == null || !MODEL_TYPES.contains(modelType))
             throw new IllegalArgumentException("model_type '" + modelType + "' is not Llama-shaped; expected one of " + MODEL_TYPES);
         positive("vocab_size", vocabSize); positive("hidden_size", hiddenSize); positive("intermediate_size", intermediateSize);
-        positive("num_hidden_layers", numHiddenLayers); positive("num_attention_heads", numAttentionHeads);
+        checkLayers(numHiddenLayers); positive("num_attention_heads", numAttentionHeads);
         positive("num_key_value_heads", numKeyValueHeads); positive("head_dim", headDim);
         positive("max_position_embeddings", maxPositionEmbeddings);
         if (numAttentionHeads % numKeyValueHeads != 0)
             throw new IllegalArgumentException("num_key_value_heads " + numKeyValueHeads + " must divide num_attention_heads "
                 + numAttentionHeads);
+        if ((long) numAttentionHeads * headDim > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("num_attention_heads x head_dim = " + numAttentionHeads + " x " + headDim
+                + " exceeds " + Integer.MAX_VALUE);
         if (headDim % 2 != 0) throw new IllegalArgumentException("head_dim must be even (rotary embeddings rotate halves), got " + headDim);
         if (!(rmsNormEps > 0)) throw new IllegalArgumentException("rms_norm_eps must be > 0, got " + rmsNormEps);
         if (!(attentionDropout >= 0 && attentionDropout < 1))
@@ -69,6 +72,14 @@ public record LlamaConfig(
         if (padTokenId != null) tokenId("pad_token_id", padTokenId, vocabSize);
         for (int e : eosTokenIds) tokenId("eos_token_id", e, vocabSize);
         if (torchDtype == null) torchDtype = "float32";
+    }
+
+    /** Most layers accepted (far beyond any real model; bounds what a hostile config can make us allocate). */
+    public static final int MAX_LAYERS = 1 << 16;
+
+    private static void checkLayers(int layers) {
+        if (layers < 1 || layers > MAX_LAYERS)
+            throw new IllegalArgumentException("num_hidden_layers must be in [1, " + MAX_LAYERS + "], got " + layers);
     }
 
     private static void positive(String key, int v) {
@@ -127,6 +138,7 @@ public record LlamaConfig(
         int hidden = i(n, "hidden_size", 4096), heads = i(n, "num_attention_heads", 32);
         if (heads <= 0) throw new IllegalArgumentException("num_attention_heads must be positive, got " + heads);
         int layers = i(n, "num_hidden_layers", 32);
+        checkLayers(layers);                                  // before the per-layer list below is built
         int kvHeads = i(n, "num_key_value_heads", mistral ? 8 : heads);
         int headDim = i(n, "head_dim", hidden / heads);
         int window = 0;
