@@ -23,11 +23,13 @@ import java.util.SplittableRandom;
  *       one rsLoRA adapter combined with weight 1.0 does not come back unchanged there;</li>
  *   <li>the new adapter covers the union of the inputs' modules by name (PEFT copies the first
  *       input's layers_to_transform and may drop the others' layers);</li>
- *   <li>an input whose layers do not compute {@code x (scaling B A)^T} — an adapter variant the rules
- *       cannot combine (DoRA's magnitude, a LoRA bias) — is refused with a message naming the module
- *       and the adapter: every input is probed through its layer's own forward path before anything
- *       is written. So are inputs with modules_to_save (whole trained modules, not low-rank deltas)
- *       and merged inputs.</li>
+ *   <li>DoRA inputs are refused, naming why: a DoRA update {@code m (W + sBA)/||W + sBA|| - W} is
+ *       neither low rank nor linear in its factors (PEFT combines it and drops the magnitude); so are
+ *       PiSSA / OLoRA inputs, whose layers hold a residual base weight;</li>
+ *   <li>beyond these, an input whose layers do not compute {@code x (scaling B A)^T} — any other
+ *       variant — is refused with a message naming the module and the adapter: every input is probed
+ *       through its layer's own forward path before anything is written. So are inputs with
+ *       modules_to_save (whole trained modules, not low-rank deltas) and merged inputs.</li>
  * </ul>
  *
  * <p>What the new adapter's delta W is, per type (w_i the weights, dW_i = s_i B_i A_i the inputs'):
@@ -207,7 +209,17 @@ public final class AdapterCombiner {
             LoraLinear l = lora.layers().get(m);
             if (l.merged().contains(name))
                 throw new IllegalStateException("adapter '" + name + "' is merged into " + m + "'s base weight; unmerge() before combining");
-            checkPlain(l, name);
+            LoraAdapter ad = l.adapter(name);
+            if (!(ad.variant() instanceof LoraVariant.Plain))
+                throw new IllegalArgumentException("adapter '" + name + "' is " + ad.variant().label() + " (at " + m + "): its update "
+                    + "m (W + s B A) / ||W + s B A|| - W is neither low rank nor linear in its factors, so no LoRA adapter holds a weighted "
+                    + "sum of it, not even of it alone: refused (PEFT 0.21 combines it anyway and drops the magnitude, issue #3761). "
+                    + "Use it as an adapter of its own, or merge it into the base weights");
+            if (ad.init().changesBaseWeight())
+                throw new IllegalArgumentException("adapter '" + name + "' was initialised with " + ad.init().peftValue() + " (at " + m
+                    + "): the layer's base weight is its residual now, so a combination's delta W would not be relative to the "
+                    + "checkpoint's weights: refused. Save it converted (AdapterIO.saveConverted) and load that plain LoRA adapter instead");
+            checkPlain(l, name);                                // any other variant whose layer output is not x (s B A)^T
         }
     }
 

@@ -21,8 +21,9 @@ import java.util.Set;
  * parameter objects (A and B are overwritten), and its scaling becomes the new adapter's (module by
  * module, so a different alpha, alpha_pattern or rsLoRA setting gives exactly the new adapter's
  * outputs). What cannot change in place is refused, naming the difference, before anything is
- * written: other target modules, other ranks, another lora_dropout, modules_to_save, or an adapter
- * that is merged into the base weights.
+ * written: other target modules, other ranks, DoRA against plain LoRA, PiSSA / OLoRA (residual base
+ * weights), another lora_dropout, modules_to_save, or an adapter that is merged into the base
+ * weights. A DoRA adapter's magnitude vectors are swapped with its factors.
  */
 public final class HotSwap {
     private HotSwap() {}
@@ -79,6 +80,18 @@ public final class HotSwap {
         if (!ranks.isEmpty())
             throw new IllegalArgumentException("cannot hot-swap adapter '" + name + "': the new adapter has other ranks (" + few(ranks)
                 + "); a hot-swap overwrites A and B in place, so shapes must match");
+        List<String> kinds = new ArrayList<>();
+        for (String m : modules) {
+            LoraVariant v = lora.layers().get(m).adapter(name).variant();
+            LoraVariant.Kind have = v instanceof Dora ? LoraVariant.Kind.DORA : LoraVariant.Kind.LORA;
+            if (have != config.variant()) { kinds.add(have.label() + " -> " + config.variant().label()); break; }
+        }
+        if (!kinds.isEmpty())
+            throw new IllegalArgumentException("cannot hot-swap adapter '" + name + "': " + kinds.get(0) + " (use_dora differs); "
+                + "load it as another adapter instead");
+        if (config.init().changesBaseWeight() || old.init().changesBaseWeight())
+            throw new IllegalArgumentException("cannot hot-swap adapter '" + name + "': init_lora_weights " + old.init().peftValue() + " -> "
+                + config.init().peftValue() + " replaces base weights by a residual; hot-swap plain LoRA or DoRA adapters (or converted ones)");
         if (config.dropout() != old.dropout())
             throw new IllegalArgumentException("cannot hot-swap adapter '" + name + "': lora_dropout " + old.dropout() + " -> " + config.dropout()
                 + " (PEFT refuses it too); load it as another adapter instead");
@@ -99,6 +112,12 @@ public final class HotSwap {
             if (av == null || bv == null) continue;
             check(name, ka, av.shape(), a.a().value().shape());
             check(name, kb, bv.shape(), a.b().value().shape());
+            for (Map.Entry<String, io.peft4j.model.Parameter> e : a.variant().savedTensors().entrySet()) {   // DoRA: the magnitude
+                String k = m + "." + e.getKey();
+                unexpected.remove(k);
+                if (tensors.get(k) == null) absent.add(k);
+                else check(name, k, tensors.get(k).shape(), e.getValue().value().shape());
+            }
             next.put(m, new INDArray[]{av, bv});
         }
         if (!absent.isEmpty() || !unexpected.isEmpty())
@@ -110,6 +129,8 @@ public final class HotSwap {
             a.a().value().assign(ab[0].castTo(a.a().value().dataType()));
             a.b().value().assign(ab[1].castTo(a.b().value().dataType()));
             a.setScaling(config.scalingFor(m));
+            for (Map.Entry<String, io.peft4j.model.Parameter> e : a.variant().savedTensors().entrySet())
+                e.getValue().value().assign(tensors.get(m + "." + e.getKey()).castTo(e.getValue().value().dataType()));
         }
         lora.swappedConfig(name, config);
         for (LoraLinear l : lora.layers().values())                 // an open mixed-batch scope re-reads the new weights

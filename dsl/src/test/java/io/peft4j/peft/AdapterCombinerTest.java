@@ -140,6 +140,28 @@ class AdapterCombinerTest {
         assertEquals(10, lora.config("n").r(), "4 + 2 + 4 (the largest rank of each input)");
     }
 
+    /** DoRA (PEFT #3761: not even one adapter with weight 1.0 comes back) and PiSSA / OLoRA inputs are refused, naming why. */
+    @Test
+    void doraAndResidualInitialisationsAreRefusedExplicitly() {
+        LoraModel<LanguageModel> lora = model();
+        LoraConfig plain = LoraConfig.of("attn.q", "attn.v").withRank(4).withAlpha(8).withInit(LoraInit.RANDOM);
+        lora.addAdapter("plain", plain, 1);
+        lora.addAdapter("dora", plain.withDora(true), 2);
+        for (Combination type : List.of(Combination.LINEAR, Combination.CAT, Combination.SVD))
+            assertMessage(() -> AdapterCombiner.combine(lora, List.of("dora"), "n", CombineOptions.of(type, 1.0)),
+                "adapter 'dora' is DoRA", "not even of it alone", "#3761");
+        assertMessage(() -> AdapterCombiner.combine(lora, List.of("plain", "dora"), "n", CombineOptions.of(Combination.CAT, 1, 1)), "'dora' is DoRA");
+        // the generic probe (the layer's own forward against x (s B A)^T) catches DoRA as well
+        LoraLinear l = lora.layers().get(lora.targetedModules("dora").get(0));
+        for (var a : List.of(l.adapter("dora").b().value())) a.muli(3);      // make the magnitude's rescaling visible
+        assertMessage(() -> AdapterCombiner.checkPlain(l, "dora"), "does not compute x (scaling B A)^T");
+        AdapterCombiner.checkPlain(l, "plain");
+        LoraModel<LanguageModel> pissa = model();
+        pissa.addAdapter("p", LoraConfig.of("attn.q").withRank(2).withInit(LoraInit.PISSA), 3);
+        assertMessage(() -> AdapterCombiner.combine(pissa, List.of("p"), "n", CombineOptions.of(Combination.CAT, 1.0)), "initialised with pissa", "residual");
+        assertFalse(lora.adapters().containsKey("n"));
+    }
+
     @Test
     void dareMasksAreSeededAndRepeatable() {
         LoraModel<LanguageModel> lora = model();

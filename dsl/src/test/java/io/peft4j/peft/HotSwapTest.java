@@ -85,6 +85,17 @@ class HotSwapTest {
         assertTrue(e.getMessage().contains("merged") && e.getMessage().contains("unmerge"), e.getMessage());
     }
 
+    @Test
+    void doraSwapsItsMagnitudesTooAndDoraAgainstLoraIsRefused(@TempDir Path dir) {
+        LoraModel<LanguageModel> lora = model();
+        lora.addAdapter("live", BASE_CFG.withDora(true), 1);
+        lora.setActive("live");
+        Path p = saved(dir, "next", BASE_CFG.withDora(true).withAlpha(5), 7);
+        HotSwap.fromFolder(lora, "live", p);
+        assertEquals(0, lora.model().logits(BATCH).sub(logitsWith(p)).amaxNumber().doubleValue(), 1e-6, "answers as the new DoRA adapter");
+        assertMessage(() -> HotSwap.fromFolder(lora, "live", saved(dir, "plain", BASE_CFG, 8)), "DoRA -> LoRA");
+    }
+
     static void assertMessage(org.junit.jupiter.api.function.Executable e, String... parts) {
         Throwable t = assertThrows(RuntimeException.class, e);
         for (String p : parts) assertTrue(t.getMessage().contains(p), "'" + p + "' in: " + t.getMessage());

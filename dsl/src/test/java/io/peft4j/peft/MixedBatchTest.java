@@ -26,8 +26,8 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Several adapters in one batch (PEFT's {@code adapter_names}), on an encoder-decoder (T5) and a
- * decoder-only (Llama) model: every row of a mixed batch — forward logits, greedy, beam search and
+ * Several adapters in one batch (PEFT's {@code adapter_names}), on an encoder-decoder (T5) and two
+ * decoder-only models (Llama; GPT-2 with its fused, transposed c_attn): every row of a mixed batch — forward logits, greedy, beam search and
  * sampling — equals the same row of the batch run with that row's adapter alone (or the base model).
  * Row 0 and row 3 share an adapter, so its rows are not contiguous; "__base__" rows run no adapter.
  */
@@ -36,6 +36,13 @@ class MixedBatchTest {
 
     static LanguageModel model(String family) {
         if (family.equals("t5")) return T5Model.fromConfig(PeftFixtures.tinyGated(), 5);
+        if (family.equals("gpt2")) {
+            ObjectNode g = new ObjectMapper().createObjectNode();
+            g.put("vocab_size", 40); g.put("n_positions", 64); g.put("n_embd", 16); g.put("n_layer", 2); g.put("n_head", 2);
+            g.put("resid_pdrop", 0.0); g.put("embd_pdrop", 0.0); g.put("attn_pdrop", 0.0); g.put("initializer_range", 0.4);
+            g.put("bos_token_id", 1); g.put("eos_token_id", 2); g.put("pad_token_id", 0);
+            return io.peft4j.model.gpt2.Gpt2Model.fromConfig(io.peft4j.model.gpt2.Gpt2Config.fromJson(g), 5);
+        }
         ObjectNode n = new ObjectMapper().createObjectNode();
         n.put("model_type", "llama"); n.put("vocab_size", 40); n.put("hidden_size", 16); n.put("intermediate_size", 32);
         n.put("num_hidden_layers", 2); n.put("num_attention_heads", 4); n.put("num_key_value_heads", 2);
@@ -93,7 +100,7 @@ class MixedBatchTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"t5", "llama"})
+    @ValueSource(strings = {"t5", "llama", "gpt2"})
     void everyRowOfAMixedForwardIsItsAdaptersOwnRow(String family) {
         LanguageModel m = model(family);
         LoraModel<LanguageModel> lora = adapters(m);
@@ -114,8 +121,25 @@ class MixedBatchTest {
         assertEquals(4, seen.size());
     }
 
+    /** DoRA adapters take part in mixed batches through their own forward (PEFT refuses them there). */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"t5", "llama"})
+    @ValueSource(strings = {"t5", "llama", "gpt2"})
+    void doraRowsEqualTheDoraAdaptersOwnRows(String family) {
+        LanguageModel m = model(family);
+        LoraModel<LanguageModel> lora = adapters(m);
+        lora.addAdapter("d", LoraConfig.of("attn.q", "attn.v").withRank(4).withAlpha(8).withInit(LoraInit.RANDOM).withDora(true), 14);
+        String[] rows = {"d", "x", LoraModel.BASE, "d", "y"};
+        Inputs in = inputs(m);
+        INDArray mixed;
+        try (AdapterScope s = lora.rowAdapters(rows)) { mixed = m.logits(in.batch()); }
+        for (int b = 0; b < rows.length; b++) {
+            INDArray own = alone(lora, rows[b], () -> m.logits(in.batch()));
+            assertEquals(0, mixed.slice(b).sub(own.slice(b)).amaxNumber().doubleValue(), 1e-5, family + " row " + b + " (" + rows[b] + ")");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t5", "llama", "gpt2"})
     void greedyBeamAndSamplingRowsEqualEachAdaptersOwnGeneration(String family) {
         LanguageModel m = model(family);
         LoraModel<LanguageModel> lora = adapters(m);
