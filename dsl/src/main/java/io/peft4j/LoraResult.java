@@ -35,6 +35,28 @@ public final class LoraResult extends FineTuned {
         return new LoraResult(cfg.variant().label() + " " + adapterName, base, adapterName, adapterParams, base.parameterCount() + adapterParams, mods, null, p);
     }
 
+    /** The result of a combination of adapters on {@code base} (see {@link Peft#combine}). */
+    static LoraResult combined(Model base, String adapterName, String label, String how, long seed, double seconds) {
+        LoraModel<LanguageModel> reg = base.adapters();
+        long adapterParams = adapterParameterCount(reg, adapterName);
+        List<String> mods = reg.targetedModules(adapterName);
+        Provenance p = Provenance.of(base, "LoRA combination", how + "; new adapter " + reg.config(adapterName).r() + " rank, scaling 1",
+            mods, seed, "-", 0, "-", seconds);
+        return new LoraResult(label, base, adapterName, adapterParams, base.parameterCount() + adapterParams, mods, null, p);
+    }
+
+    /**
+     * Replaces this adapter's weights in place with the PEFT-format adapter in {@code dir}, as PEFT's
+     * {@code hotswap_adapter}: the model is not rebuilt and the adapter keeps its name. A new adapter
+     * that targets other modules or has other ranks is refused, naming the difference.
+     */
+    public LoraResult hotSwap(Path dir) {
+        io.peft4j.peft.HotSwap.fromFolder(model().adapters(), adapterName, dir);
+        return this;
+    }
+
+    public LoraResult hotSwap(String dir) { return hotSwap(Path.of(dir)); }
+
     /** The adapter's parameters on every module it wraps: A, B and, for DoRA, the magnitude vectors. */
     static long adapterParameterCount(LoraModel<LanguageModel> reg, String adapterName) {
         long n = 0;

@@ -171,6 +171,34 @@ public abstract sealed class Model permits T5, CausalLM {
         }
     }
 
+    /** The name that selects the base model for a row of {@link #generate(List, List)} (PEFT's {@code "__base__"}). */
+    public static final String BASE = LoraModel.BASE;
+
+    /**
+     * Generates one answer per prompt, each with its own LoRA adapter, in shared batches (PEFT's
+     * {@code adapter_names}): {@code adapterNames.get(i)} is the name of an adapter on this model
+     * (e.g. {@link FineTuned#adapterName()}) or {@link #BASE} for the plain base model. Greedy,
+     * sampling or beam search as configured; each answer is what that adapter alone would generate.
+     *
+     * @throws IllegalArgumentException when the counts differ or a name is not loaded (the message lists the loaded ones)
+     */
+    public List<String> generate(List<String> prompts, List<String> adapterNames) {
+        Objects.requireNonNull(prompts, "prompts");
+        Objects.requireNonNull(adapterNames, "adapterNames");
+        if (prompts.size() != adapterNames.size())
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + adapterNames.size() + " adapter names: give one name per prompt (\""
+                + BASE + "\" for the base model)");
+        java.util.Set<String> loaded = adapters == null ? java.util.Set.of() : adapters.adapters().keySet();
+        for (int i = 0; i < adapterNames.size(); i++) {
+            String n = adapterNames.get(i);
+            if (n == null || (!n.equals(BASE) && !loaded.contains(n)))
+                throw new IllegalArgumentException("adapterNames[" + i + "] = " + (n == null ? "null" : "'" + n + "'") + " is not a loaded adapter; loaded: "
+                    + loaded + " (\"" + BASE + "\" selects the base model)");
+        }
+        if (adapters == null) return generateRaw(prompts, generation);
+        return generateRaw(prompts, generation, null, adapterNames.toArray(String[]::new));
+    }
+
     /**
      * Loads a PEFT-format LoRA adapter folder onto this model under the folder's name (the base is
      * not reloaded; several adapters can sit side by side) and returns a handle that generates with it.
@@ -225,6 +253,11 @@ public abstract sealed class Model permits T5, CausalLM {
 
     /** As {@link #generateRaw(List, GenerationConfig)}; with {@code onText} (one prompt) the text is streamed to it. */
     List<String> generateRaw(List<String> prompts, GenerationConfig g, java.util.function.Consumer<String> onText) {
+        return generateRaw(prompts, g, onText, null);
+    }
+
+    /** As above; with {@code rowAdapters} (one adapter name per prompt) each row runs its own adapter. */
+    List<String> generateRaw(List<String> prompts, GenerationConfig g, java.util.function.Consumer<String> onText, String[] rowAdapters) {
         int n = prompts.size();
         if (onText != null && n != 1) throw new IllegalArgumentException("streaming takes one prompt, got " + n);
         int[][] ids = new int[n][];
@@ -253,7 +286,15 @@ public abstract sealed class Model permits T5, CausalLM {
             Generator.StopCondition stop = stopStrings.isEmpty() ? null
                 : (row, gen, length) -> firstStop(tokenizer.decode(gen)) >= 0;
             Generator.TokenListener listener = onText == null ? null : new TextStream(tokenizer, onText);
-            int[][] seq = Generator.generate(decoding, in, mask, g, listener, stop);
+            String[] names = null;
+            if (rowAdapters != null) {
+                names = new String[end - start];
+                for (int k = start; k < end; k++) names[k - start] = rowAdapters[order[k]];
+            }
+            int[][] seq;
+            try (AdapterScope rows = names == null ? null : adapters().rowAdapters(names)) {
+                seq = Generator.generate(decoding, in, mask, g, listener, stop);
+            }
             for (int k = start; k < end; k++) {
                 int[] row = Arrays.copyOfRange(seq[k - start], prefix, seq[k - start].length);
                 String text = tokenizer.decode(row);

@@ -5,6 +5,10 @@ import io.peft4j.data.PromptTemplate;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.LanguageModel;
 import io.peft4j.model.t5.T5Model;
+import io.peft4j.peft.AdapterCombiner;
+import io.peft4j.peft.Combination;
+import io.peft4j.peft.CombineOptions;
+import io.peft4j.peft.PruneMasks;
 import io.peft4j.peft.Ia3Config;
 import io.peft4j.peft.Ia3Model;
 import io.peft4j.peft.LoraConfig;
@@ -88,6 +92,30 @@ public final class Peft {
                 o.seed(), data.fingerprint(), data.size(), o.describe(), (System.nanoTime() - t0) / 1e9);
             return new FullResult(Method.FULL, "full fine-tuning", copy, total, total, names, r, prov);
         };
+    }
+
+    /**
+     * Combines LoRA adapters that live on one base model into a new adapter, as PEFT's
+     * {@code add_weighted_adapter}: {@code combine(a, b).weights(0.5, 0.5).ties(0.2)}. The result is
+     * an adapter like any other (generate, merge, save in PEFT's format, load back). Weights default
+     * to 1.0 each (task arithmetic's sum). See {@link io.peft4j.peft.AdapterCombiner} for which
+     * combinations are exact and which refused.
+     */
+    public static CombineStep combine(LoraResult... adapters) { return combine(Arrays.asList(adapters)); }
+
+    public static CombineStep combine(List<LoraResult> adapters) {
+        if (adapters == null || adapters.isEmpty()) throw new IllegalArgumentException("combine(...) needs at least one LoRA adapter");
+        Model base = null;
+        for (LoraResult r : adapters) {
+            Objects.requireNonNull(r, "combine(...): an adapter is null");
+            if (base == null) base = r.model();
+            else if (r.model() != base)
+                throw new IllegalArgumentException("combine(...): adapters must live on the same base model; '" + r.adapterName() + "' is on "
+                    + r.model().id() + ", '" + adapters.get(0).adapterName() + "' on " + base.id() + " (load both onto one model with withAdapter)");
+        }
+        double[] ones = new double[adapters.size()];
+        Arrays.fill(ones, 1.0);
+        return new CombineBuilder(base, List.copyOf(adapters), ones, null, Combination.MajoritySign.TOTAL, null, null, null);
     }
 
     /** Sampling settings for {@code generate(prompt, sampling(0.7).topP(0.9).seed(1))}: temperature, then top-k / top-p / seed. */
@@ -199,7 +227,91 @@ public final class Peft {
         TrainStep parameters(String regex);
     }
 
+    /**
+     * {@code combine(a, b)}: options, then the combination type, which returns the new adapter. The
+     * types are PEFT's {@code combination_type}s: factor space ({@code linear}, {@code ties},
+     * {@code dare_linear}, {@code dare_ties}, {@code magnitude_prune}; equal ranks), {@code cat}
+     * (exact: the weighted sum of the inputs' delta W, rank = sum of ranks) and the {@code *_svd}
+     * types (delta W merged, then truncated to {@code svdRank}, default the largest input rank).
+     */
+    public interface CombineStep {
+        /** One weight per adapter (negative subtracts). */
+        CombineStep weights(double... weights);
+        /** The new adapter's name on the model (default {@code combined}, made unique). */
+        CombineStep named(String adapterName);
+        /** The seed of DARE's random masks. */
+        CombineStep seed(long seed);
+        /** DARE's masks from outside (e.g. to reproduce another tool's draw). */
+        CombineStep masks(PruneMasks masks);
+        /** TIES's sign election by count of signs instead of by sum ({@code majority_sign_method="frequency"}). */
+        CombineStep frequencySign();
+        /** Rank of an {@code *_svd} result. */
+        CombineStep svdRank(int rank);
+        /** Clamp an {@code *_svd} result's factors at this quantile ({@code svd_clamp}). */
+        CombineStep svdClamp(double quantile);
+
+        LoraResult linear();
+        LoraResult cat();
+        LoraResult svd();
+        LoraResult ties(double density);
+        LoraResult tiesSvd(double density);
+        LoraResult dareLinear(double density);
+        LoraResult dareTies(double density);
+        LoraResult dareLinearSvd(double density);
+        LoraResult dareTiesSvd(double density);
+        LoraResult magnitudePrune(double density);
+        LoraResult magnitudePruneSvd(double density);
+        /** Any type by PEFT's name, e.g. {@code using("ties", 0.2)}; density is ignored by types that do not prune. */
+        LoraResult using(String combinationType, double density);
+    }
+
     // ------------------------------------------------------------------ implementations
+
+    private record CombineBuilder(Model base, List<LoraResult> inputs, double[] weightsArr, String adapterName,
+                                  Combination.MajoritySign sign, Integer rank, Double clamp, PruneMasks maskSource) implements CombineStep {
+        private static final long DEFAULT_SEED = CombineOptions.DEFAULT_SEED;
+
+        @Override public CombineStep weights(double... w) {
+            if (w == null || w.length != inputs.size())
+                throw new IllegalArgumentException("weights: " + (w == null ? 0 : w.length) + " given for " + inputs.size() + " adapters; give one per adapter");
+            return new CombineBuilder(base, inputs, w.clone(), adapterName, sign, rank, clamp, maskSource);
+        }
+        @Override public CombineStep named(String n) { return new CombineBuilder(base, inputs, weightsArr, n, sign, rank, clamp, maskSource); }
+        @Override public CombineStep seed(long s) { return masks(PruneMasks.seeded(s)); }
+        @Override public CombineStep masks(PruneMasks m) { return new CombineBuilder(base, inputs, weightsArr, adapterName, sign, rank, clamp, Objects.requireNonNull(m, "masks")); }
+        @Override public CombineStep frequencySign() { return new CombineBuilder(base, inputs, weightsArr, adapterName, Combination.MajoritySign.FREQUENCY, rank, clamp, maskSource); }
+        @Override public CombineStep svdRank(int r) { return new CombineBuilder(base, inputs, weightsArr, adapterName, sign, r, clamp, maskSource); }
+        @Override public CombineStep svdClamp(double q) { return new CombineBuilder(base, inputs, weightsArr, adapterName, sign, rank, q, maskSource); }
+
+        @Override public LoraResult linear() { return run(Combination.LINEAR, null); }
+        @Override public LoraResult cat() { return run(Combination.CAT, null); }
+        @Override public LoraResult svd() { return run(Combination.SVD, null); }
+        @Override public LoraResult ties(double d) { return run(Combination.TIES, d); }
+        @Override public LoraResult tiesSvd(double d) { return run(Combination.TIES_SVD, d); }
+        @Override public LoraResult dareLinear(double d) { return run(Combination.DARE_LINEAR, d); }
+        @Override public LoraResult dareTies(double d) { return run(Combination.DARE_TIES, d); }
+        @Override public LoraResult dareLinearSvd(double d) { return run(Combination.DARE_LINEAR_SVD, d); }
+        @Override public LoraResult dareTiesSvd(double d) { return run(Combination.DARE_TIES_SVD, d); }
+        @Override public LoraResult magnitudePrune(double d) { return run(Combination.MAGNITUDE_PRUNE, d); }
+        @Override public LoraResult magnitudePruneSvd(double d) { return run(Combination.MAGNITUDE_PRUNE_SVD, d); }
+        @Override public LoraResult using(String t, double d) {
+            Combination c = Combination.fromPeft(t);
+            return run(c, c.rule().needsDensity() ? d : null);
+        }
+
+        private LoraResult run(Combination type, Double density) {
+            List<String> names = new ArrayList<>();
+            for (LoraResult r : inputs) names.add(r.adapterName());
+            CombineOptions o = new CombineOptions(type, Arrays.stream(weightsArr).boxed().toList(), density, sign, rank, clamp,
+                maskSource != null ? maskSource : PruneMasks.seeded(DEFAULT_SEED));
+            String name = base.uniqueAdapterName(adapterName != null ? adapterName : "combined");
+            long t0 = System.nanoTime();
+            AdapterCombiner.combine(base.adapters(), names, name, o);
+            String how = o.describe(names);
+            return LoraResult.combined(base, name, "LoRA " + name + " (" + type.peftName() + ")", how,
+                maskSource == null && type.rule().random() ? DEFAULT_SEED : 0, (System.nanoTime() - t0) / 1e9);
+        }
+    }
 
     private record LoraBuilder(Model base, LoraConfig cfg, String adapterName, long seed, double loraPlus) implements LoraTargetStep, LoraStep {
         LoraBuilder(Model base, LoraConfig cfg) { this(base, cfg, null, 42, 0); }

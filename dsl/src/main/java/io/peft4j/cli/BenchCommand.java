@@ -40,6 +40,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--generate", description = "time greedy generation instead of training: batch 1 and 8 (or --batch), "
         + "--source tokens in, --new-tokens forced out, base vs LoRA r=8 on q,v unmerged vs merged") boolean generate;
     @Option(names = "--new-tokens", description = "tokens generated per row with --generate (EOS ignored; default ${DEFAULT-VALUE})") int newTokens = 64;
+    @Option(names = "--adapters", description = "with --generate: N > 1 times a batch whose rows use N different LoRA adapters "
+        + "(row i: adapter i mod N) against the same batch with one adapter (default ${DEFAULT-VALUE}: base vs one adapter only)") int adapters = 1;
     @Option(names = "--csv", description = "print one CSV header and row instead of text") boolean csv;
 
     /** The FLAN-T5-small architecture (../shared/models/flan-t5-small/config.json). */
@@ -81,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
         setThreads(nThreads);
         if (javaThreads != null) Par.setThreads(javaThreads);
         T5Model m = T5Model.fromConfig(c, 1234);
-        if (generate) return generation(c, m, nThreads);
+        if (generate) return adapters > 1 ? mixedGeneration(c, m, nThreads) : generation(c, m, nThreads);
         if (mode.equals("full")) m.setAllTrainable(true);
         else if (mode.startsWith("lora")) {
             io.peft4j.peft.LoraConfig lc = mode.equals("lora8")
@@ -189,6 +191,57 @@ public final class BenchCommand implements Callable<Integer> {
                     med, tps, peakRssMb(), core);
                 else System.out.printf(Locale.ROOT, "%-15s batch %d: %.3f s for %d new tokens per row (%.1f tokens/s)%n", variant, bsz, med, newTokens, tps);
             }
+        }
+        return 0;
+    }
+
+    /**
+     * Greedy decoding of one batch ({@code --batch}, default 8) with LoRA r=8 alpha=16 on q,v: the
+     * whole batch with one adapter (the ordinary active-adapter path), the same batch through the
+     * per-row path with every row naming that adapter, and the batch with row i on adapter
+     * {@code i mod --adapters} (PEFT's {@code adapter_names}). All adapters have non-zero B.
+     */
+    private int mixedGeneration(T5Config c, T5Model m, int nThreads) {
+        var lc = io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(8).withAlpha(16);
+        var lora = io.peft4j.peft.LoraModel.empty(m);
+        Random r = new Random(5);
+        for (int a = 0; a < adapters; a++) {
+            String name = "task" + a;
+            lora.addAdapter(name, lc, 1234 + a);
+            for (var l : lora.layers().values()) {
+                var ad = l.adapters().get(name);
+                if (ad != null) ad.b().value().assign(Nd4j.randn(r.nextLong(), ad.b().value().shape()).castTo(ad.b().value().dataType()).muli(0.01));
+            }
+        }
+        lora.setActive("task0");
+        GenerationConfig g = new GenerationConfig(newTokens, 1, 1.0, false, -1, c.padTokenId(), c.decoderStartTokenId());
+        String core = Objects.requireNonNullElse(System.getenv("OPENBLAS_CORETYPE"), "");
+        Random rr = new Random(99);
+        int[][] ids = new int[batch][source], mask = new int[batch][source];
+        for (int b = 0; b < batch; b++) for (int s = 0; s < source; s++) { ids[b][s] = 2 + rr.nextInt(c.vocabSize() - 2); mask[b][s] = 1; }
+        String[] same = new String[batch], mixed = new String[batch];
+        for (int b = 0; b < batch; b++) { same[b] = "task0"; mixed[b] = "task" + (b % adapters); }
+        if (csv) System.out.println("stack,config,variant,threads,batch,adapters,source,new_tokens,seconds_median,tokens_per_s,peak_rss_mb,blas_core");
+        List<String> variants = List.of("one-adapter", "rows-one-adapter", "rows-" + adapters + "-adapters");
+        int rounds = Math.max(3, steps);
+        double[][] t = new double[variants.size()][rounds];
+        for (int i = -1; i < rounds; i++)                      // variants interleaved round by round: a shared machine's load hits them alike
+            for (int v = 0; v < variants.size(); v++) {
+                String[] rows = v == 0 ? null : v == 1 ? same : mixed;
+                long t0 = System.nanoTime();
+                int[][] out;
+                try (var scope = rows == null ? null : lora.rowAdapters(rows)) { out = Generator.generate(m, ids, mask, g); }
+                double sec = (System.nanoTime() - t0) / 1e9;
+                if (out[0].length != newTokens + 1) throw new IllegalStateException("generated " + (out[0].length - 1) + " tokens, expected " + newTokens);
+                if (i >= 0) t[v][i] = sec;
+            }
+        for (int v = 0; v < variants.size(); v++) {
+            double med = median(t[v]), tps = (double) batch * newTokens / med;
+            int distinct = v == 0 ? 1 : (int) Arrays.stream(v == 1 ? same : mixed).distinct().count();
+            if (csv) System.out.printf(Locale.ROOT, "peft4j,%s,lora8-%s,%d,%d,%d,%d,%d,%.4f,%.1f,%.0f,%s%n", config, variants.get(v), nThreads, batch, distinct, source,
+                newTokens, med, tps, peakRssMb(), core);
+            else System.out.printf(Locale.ROOT, "lora8 %-22s batch %d, %d adapter(s): %.3f s for %d new tokens per row (%.1f tokens/s; runs %s)%n",
+                variants.get(v), batch, distinct, med, newTokens, tps, Arrays.toString(t[v]));
         }
         return 0;
     }

@@ -23,7 +23,7 @@ public final class LoraAdapter {
     private final String name;
     private final Parameter a;   // [r, in]
     private final Parameter b;   // [out, r]
-    private final double scaling;
+    private double scaling;                  // changes only by a hot-swap (HotSwap)
     private final double dropout;
     private final LoraInit init;
     private final INDArray initialA, initialB;   // [r, in], [out, r] float32 copies for base-changing inits, else null
@@ -58,6 +58,11 @@ public final class LoraAdapter {
     public Parameter b() { return b; }
     public int rank() { return (int) a.value().size(0); }
     public double scaling() { return scaling; }
+    /** A hot-swap's new scaling (the weights are replaced in place by {@link HotSwap}). */
+    void setScaling(double s) {
+        if (!Double.isFinite(s)) throw new IllegalArgumentException("scaling = " + s + " is invalid: it must be finite");
+        this.scaling = s;
+    }
     public double dropout() { return dropout; }
     /** How A and B started. */
     public LoraInit init() { return init; }

@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
 public final class LoraModel<M extends LanguageModel> {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoraModel.class);
     public static final String DEFAULT = "default";
+    /** The name that selects the base model in {@link #rowAdapters} (PEFT's {@code "__base__"}). */
+    public static final String BASE = "__base__";
 
     private final M model;
     private final Map<String, LoraConfig> configs = new LinkedHashMap<>();
@@ -68,6 +70,7 @@ public final class LoraModel<M extends LanguageModel> {
     public LoraModel<M> addAdapter(String name, LoraConfig config, long seed) {
         if (name == null || name.isBlank() || name.contains("/") || name.contains(".") || name.contains(".."))
             throw new IllegalArgumentException("adapter name '" + name + "' is invalid: use a non-empty name without '.' or '/'");
+        if (name.equals(BASE)) throw new IllegalArgumentException("adapter name '" + BASE + "' is reserved: it selects the base model in mixed-adapter batches");
         if (configs.containsKey(name)) throw new IllegalArgumentException("an adapter named '" + name + "' exists already (have " + configs.keySet() + ")");
         Map<String, ProjectionSlot> slots = model.projections();
         TargetResolver res = TargetResolver.of(model);
@@ -182,17 +185,42 @@ public final class LoraModel<M extends LanguageModel> {
     }
 
     /**
-     * Within the scope, row b of each batch uses adapter {@code perRow[b]} ({@code null}: base
-     * model). Inference only; the batch size must equal {@code perRow.length}.
+     * Within the scope, input row b of each batch uses adapter {@code perRow[b]}, as PEFT's
+     * {@code adapter_names}: {@link #BASE} ({@code "__base__"}, or null) runs the base model for that
+     * row; a row's adapter applies on the modules it targets, other modules run their base
+     * projection. Inference only (forward passes and generation: greedy, sampling and beam search,
+     * whose copies of a row share its adapter); the batch size must equal {@code perRow.length}.
+     *
+     * @throws IllegalArgumentException naming the row and the loaded adapters when a name is not loaded
+     * @throws IllegalStateException when an adapter is merged into the base weights
      */
     public AdapterScope rowAdapters(String... perRow) {
-        for (String n : perRow) if (n != null) config(n);
+        if (perRow == null || perRow.length == 0)
+            throw new IllegalArgumentException("rowAdapters needs one adapter name per batch row (or \"" + BASE + "\"), got none");
+        String[] names = new String[perRow.length];
+        for (int i = 0; i < perRow.length; i++) {
+            String n = perRow[i];
+            if (n == null || n.equals(BASE)) continue;
+            if (!configs.containsKey(n))
+                throw new IllegalArgumentException("adapter_names[" + i + "] = '" + n + "' is not a loaded adapter; loaded: " + configs.keySet()
+                    + " (\"" + BASE + "\" selects the base model)");
+            names[i] = n;
+        }
+        for (LoraLinear l : layers.values())
+            if (!l.merged().isEmpty())
+                throw new IllegalStateException("adapters " + l.merged() + " are merged into " + l.module() + "'s base weight: unmerge() before a mixed-adapter batch");
         for (LoraLinear l : layers.values()) {
-            String[] mine = new String[perRow.length];
-            for (int i = 0; i < perRow.length; i++) mine[i] = perRow[i] != null && l.adapters().containsKey(perRow[i]) ? perRow[i] : null;
+            String[] mine = new String[names.length];
+            for (int i = 0; i < names.length; i++) mine[i] = names[i] != null && l.adapters().containsKey(names[i]) ? names[i] : null;
             l.setRowAdapters(mine);
         }
         return () -> { for (LoraLinear l : layers.values()) l.setRowAdapters(null); };
+    }
+
+    /** Replaces the config recorded for an adapter whose weights were swapped in place ({@link HotSwap}). */
+    void swappedConfig(String name, LoraConfig c) {
+        config(name);
+        configs.put(name, c);
     }
 
     /** Folds the active adapter into the base weights (float32); merging twice warns and does nothing. */
