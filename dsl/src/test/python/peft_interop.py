@@ -4,7 +4,8 @@ Usage (see README.md in this folder):
     python peft_interop.py ADAPTERS_DIR FIXTURE_DIR OUT_JSON
 
 ADAPTERS_DIR holds the folders written by WriteInteropAdaptersTest (lora_qv, lora_all_rslora,
-lora_patterns, ia3, prompt). Each is loaded with peft.PeftModel.from_pretrained onto the
+lora_patterns, ia3, prompt, dora, pissa (unconverted: PEFT recomputes the residual from the base),
+pissa_converted (a plain LoRA adapter of rank 2r)). Each is loaded with peft.PeftModel.from_pretrained onto the
 tiny_flan fixture model; logits and loss on the fixture batches are recorded unmerged and, for
 LoRA and IA3, after merge_and_unload(). PythonInteropTest compares peft4j's outputs with them.
 """
@@ -45,7 +46,7 @@ def main(adapters, fixture, out_json):
     batches = json.load(open(f"{fixture}/expected.json"))["batches"]
     result = {"peft": __import__("peft").__version__, "transformers": __import__("transformers").__version__,
               "torch": torch.__version__, "adapters": {}}
-    for kind in ["lora_qv", "lora_all_rslora", "lora_patterns", "ia3", "prompt"]:
+    for kind in ["lora_qv", "lora_all_rslora", "lora_patterns", "ia3", "prompt", "dora", "pissa", "pissa_converted"]:
         base = T5ForConditionalGeneration.from_pretrained(fixture).eval()
         # PEFT refuses is_trainable for prompt learning; count the prompt as trainable by hand there
         model = PeftModel.from_pretrained(base, f"{adapters}/{kind}", is_trainable=(kind != "prompt")).eval()

@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A LoRA adapter living by name on the shared base model: {@link #generate} activates it,
- * {@link #merge()} folds it into the base weights and {@link #unmerge()} takes it out again.
+ * A LoRA (or DoRA) adapter living by name on the shared base model: {@link #generate} activates it,
+ * {@link #merge()} folds it into the base weights and {@link #unmerge()} takes it out again. An
+ * OLoRA / PiSSA adapter, whose initialisation replaced base weights by residuals, lives on its own
+ * copy of the base instead ({@link #model()}), so the shared base never changes.
  */
 public final class LoraResult extends FineTuned {
     private final String adapterName;
@@ -29,16 +31,14 @@ public final class LoraResult extends FineTuned {
         long adapterParams = adapterParameterCount(reg, adapterName);
         var cfg = reg.config(adapterName);
         List<String> mods = reg.targetedModules(adapterName);
-        Provenance p = Provenance.of(base, "LoRA (loaded from " + dir + ")", cfg.toString(), mods, 0, "-", 0, "-", 0);
-        return new LoraResult("LoRA " + adapterName, base, adapterName, adapterParams, base.parameterCount() + adapterParams, mods, null, p);
+        Provenance p = Provenance.of(base, Peft.variant(cfg, 0) + " (loaded from " + dir + ")", cfg.toString(), mods, 0, "-", 0, "-", 0);
+        return new LoraResult(cfg.variant().label() + " " + adapterName, base, adapterName, adapterParams, base.parameterCount() + adapterParams, mods, null, p);
     }
 
+    /** The adapter's parameters on every module it wraps: A, B and, for DoRA, the magnitude vectors. */
     static long adapterParameterCount(LoraModel<LanguageModel> reg, String adapterName) {
         long n = 0;
-        for (String m : reg.targetedModules(adapterName)) {
-            var a = reg.layers().get(m).adapters().get(adapterName);
-            n += a.a().size() + a.b().size();
-        }
+        for (String m : reg.targetedModules(adapterName)) n += reg.layers().get(m).adapters().get(adapterName).parameterCount();
         return n;
     }
 
@@ -101,8 +101,18 @@ public final class LoraResult extends FineTuned {
 
     public Path saveMerged(String dir) { return saveMerged(Path.of(dir)); }
 
+    /**
+     * The adapter in PEFT's format. An OLoRA / PiSSA adapter is saved converted to a plain LoRA
+     * adapter of rank 2r ({@link AdapterIO#saveConverted}, PEFT's
+     * {@code path_initial_model_for_weight_conversion}), which loads onto the untouched base.
+     */
     @Override public Adapter adapter() {
-        return new Adapter(this, (dir, dtype) -> AdapterIO.save(model().adapters(), adapterName, dir, dtype, model().id()));
+        LoraModel<LanguageModel> reg = model().adapters();
+        boolean residual = reg.config(adapterName).init().changesBaseWeight();
+        return new Adapter(this, (dir, dtype) -> {
+            if (residual) AdapterIO.saveConverted(reg, adapterName, dir, dtype, model().id());
+            else AdapterIO.save(reg, adapterName, dir, dtype, model().id());
+        });
     }
 
     @Override List<ParameterReport.ModuleRow> moduleRows() {
@@ -113,8 +123,8 @@ public final class LoraResult extends FineTuned {
             var a = layer.adapters().get(adapterName);
             long base = 0;
             for (Parameter p : layer.base().parameters()) base += p.size();
-            long ad = a.a().size() + a.b().size();
-            rows.add(new ParameterReport.ModuleRow(m, "lora r=" + a.a().value().size(0),
+            long ad = a.parameterCount();                 // A, B and DoRA's magnitude
+            rows.add(new ParameterReport.ModuleRow(m, a.variant().label().toLowerCase(java.util.Locale.ROOT) + " r=" + a.rank(),
                 layer.base().outFeatures() + "x" + layer.base().inFeatures(), ad, base + ad));
         }
         return rows;

@@ -186,9 +186,13 @@ public abstract sealed class Model permits T5, CausalLM {
     }
 
     public FineTuned withAdapter(Path dir) {
-        String name = uniqueAdapterName(sanitize(dir.getFileName() == null ? "adapter" : dir.getFileName().toString()));
-        AdapterIO.loadLora(adapters(), name, dir);
-        return LoraResult.loaded(this, name, dir);
+        // an unconverted OLoRA / PiSSA adapter replaces base weights by residuals: it goes onto a copy, this base never changes
+        boolean residual = io.peft4j.peft.LoraConfigJson.fromJson(AdapterIO.readConfigJson(dir), dir.resolve(AdapterIO.CONFIG))
+            .config().init().changesBaseWeight();
+        Model host = residual ? copy() : this;
+        String name = host.uniqueAdapterName(sanitize(dir.getFileName() == null ? "adapter" : dir.getFileName().toString()));
+        AdapterIO.loadLora(host.adapters(), name, dir);
+        return LoraResult.loaded(host, name, dir);
     }
 
     // ------------------------------------------------------------------ package-private plumbing

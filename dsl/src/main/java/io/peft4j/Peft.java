@@ -47,6 +47,18 @@ public final class Peft {
     /** The course lab's dialogue-summarization prompt. */
     public static final PromptTemplate SUMMARIZE = PromptTemplate.SUMMARIZE;
 
+    /** LoRA initialisations for {@code lora(...).init(...)}: PEFT's default (kaiming-uniform A, zero B). */
+    public static final LoraInit KAIMING = LoraInit.KAIMING;
+    /** PEFT's {@code "gaussian"}: A ~ N(0, 1/r^2), zero B. */
+    public static final LoraInit GAUSSIAN = LoraInit.GAUSSIAN;
+    /** PEFT's {@code "olora"}: A and B from the QR decomposition of the base weight, which becomes the residual. */
+    public static final LoraInit OLORA = LoraInit.OLORA;
+    /** PEFT's {@code "pissa"}: A and B from the principal singular vectors of the base weight, which becomes the residual. */
+    public static final LoraInit PISSA = LoraInit.PISSA;
+
+    /** PEFT's {@code "pissa_niter_<niter>"}: PiSSA by randomised SVD with {@code niter} subspace iterations. */
+    public static LoraInit pissaNiter(int niter) { return LoraInit.pissaNiter(niter); }
+
     // ------------------------------------------------------------------ entry points
 
     /** LoRA on {@code base}: next choose the target modules with {@code on(...)}. */
@@ -137,6 +149,22 @@ public final class Peft {
         LoraStep rslora();
         /** Gaussian init of A (std 1/r), as PEFT's {@code init_lora_weights="gaussian"}. */
         LoraStep gaussianInit();
+        /**
+         * How A and B start ({@code init_lora_weights}): {@link #KAIMING} (default), {@link #GAUSSIAN},
+         * {@link #OLORA}, {@link #PISSA}, {@link #pissaNiter(int)}. OLoRA and PiSSA replace the base
+         * weights by residuals, so the adapter is trained on a copy of the base (the base never
+         * changes) and saved converted to a plain LoRA adapter of rank 2r (PEFT's
+         * {@code path_initial_model_for_weight_conversion}), which loads onto the untouched base.
+         */
+        LoraStep init(LoraInit init);
+        /** DoRA ({@code use_dora}): a trained magnitude per output row on top of the low-rank direction. */
+        LoraStep dora();
+        /**
+         * LoRA+ ({@code create_loraplus_optimizer}): B matrices (and DoRA magnitudes) train at
+         * {@code ratio} times the learning rate of A (typical: 16); the options' weight decay becomes
+         * PEFT's {@code loraplus_weight_decay}.
+         */
+        LoraStep loraPlus(double ratio);
         /** Only these layer indexes ({@code layers_to_transform}). */
         LoraStep layers(Integer... layers);
         LoraStep rankPattern(Map<String, Integer> pattern);
@@ -173,8 +201,9 @@ public final class Peft {
 
     // ------------------------------------------------------------------ implementations
 
-    private record LoraBuilder(Model base, LoraConfig cfg, String adapterName, long seed) implements LoraTargetStep, LoraStep {
-        LoraBuilder(Model base, LoraConfig cfg) { this(base, cfg, null, 42); }
+    private record LoraBuilder(Model base, LoraConfig cfg, String adapterName, long seed, double loraPlus) implements LoraTargetStep, LoraStep {
+        LoraBuilder(Model base, LoraConfig cfg) { this(base, cfg, null, 42, 0); }
+        LoraBuilder(Model base, LoraConfig cfg, String adapterName, long seed) { this(base, cfg, adapterName, seed, 0); }
 
         @Override public LoraStep on(String... targets) {
             if (targets == null || targets.length == 0)
@@ -193,40 +222,58 @@ public final class Peft {
         @Override public LoraStep dropout(double p) { return with(cfg.withDropout(p)); }
         @Override public LoraStep rslora() { return with(cfg.withRslora(true)); }
         @Override public LoraStep gaussianInit() { return with(cfg.withInit(LoraInit.GAUSSIAN)); }
+        @Override public LoraStep init(LoraInit i) { return with(cfg.withInit(Objects.requireNonNull(i, "init: use KAIMING, GAUSSIAN, OLORA, PISSA or pissaNiter(n)"))); }
+        @Override public LoraStep dora() { return with(cfg.withDora(true)); }
+        @Override public LoraStep loraPlus(double ratio) {
+            if (!(ratio > 0) || Double.isInfinite(ratio))
+                throw new IllegalArgumentException("loraPlus = " + ratio + " is invalid: allowed a finite ratio > 0 of B's learning rate to A's (typical 16)");
+            return new LoraBuilder(base, cfg, adapterName, seed, ratio);
+        }
         @Override public LoraStep layers(Integer... layers) { return with(cfg.withLayers(layers)); }
         @Override public LoraStep rankPattern(Map<String, Integer> p) { return with(cfg.withRankPattern(p)); }
         @Override public LoraStep alphaPattern(Map<String, Double> p) { return with(cfg.withAlphaPattern(p)); }
-        @Override public LoraStep named(String n) { return new LoraBuilder(base, cfg, n, seed); }
-        @Override public LoraStep seed(long s) { return new LoraBuilder(base, cfg, adapterName, s); }
+        @Override public LoraStep named(String n) { return new LoraBuilder(base, cfg, n, seed, loraPlus); }
+        @Override public LoraStep seed(long s) { return new LoraBuilder(base, cfg, adapterName, s, loraPlus); }
         @Override public LoraConfig config() { return cfg; }
-        private LoraStep with(LoraConfig c) { return new LoraBuilder(base, c, adapterName, seed); }
+        private LoraStep with(LoraConfig c) { return new LoraBuilder(base, c, adapterName, seed, loraPlus); }
 
         @Override public LoraResult train(Dataset data, TrainOptions o) {
             Objects.requireNonNull(o, "options");
-            LoraModel<LanguageModel> reg = base.adapters();
-            String name = base.uniqueAdapterName(adapterName != null ? adapterName : "lora_r" + cfg.r());
+            // OLoRA / PiSSA replace base weights by residuals: they train on a copy, so the base never changes
+            Model host = cfg.init().changesBaseWeight() ? base.copy() : base;
+            LoraModel<LanguageModel> reg = host.adapters();
+            String name = host.uniqueAdapterName(adapterName != null ? adapterName : (cfg.useDora() ? "dora_r" : "lora_r") + cfg.r());
             reg.addAdapter(name, cfg, seed);
             reg.setActive(name);
             long t0 = System.nanoTime();
             TrainingResult r;
             try {
-                r = Training.run(base, base.model(), data, o);
+                r = Training.run(host, host.model(), data, o, loraPlus);
             } catch (RuntimeException e) {
                 reg.deleteAdapter(name);    // a failed run leaves the base as it was
                 throw e;
             }
             long ad = LoraResult.adapterParameterCount(reg, name);
             List<String> mods = reg.targetedModules(name);
-            Provenance prov = Provenance.of(base, Method.LORA.label(), describe(cfg), mods, seed, data.fingerprint(), data.size(),
-                o.describe(), (System.nanoTime() - t0) / 1e9);
-            String label = "LoRA r=" + cfg.r() + (cfg.useRslora() ? " (rsLoRA)" : "");
-            return new LoraResult(label, base, name, ad, base.parameterCount() + ad, mods, r, prov);
+            Provenance prov = Provenance.of(base, variant(cfg, loraPlus), describe(cfg), mods, seed, data.fingerprint(), data.size(),
+                o.describe() + (loraPlus > 0 ? ", loraPlusLrRatio=" + loraPlus : ""), (System.nanoTime() - t0) / 1e9);
+            String label = cfg.variant().label() + " r=" + cfg.r() + (cfg.useRslora() ? " (rsLoRA)" : "")
+                + (cfg.init().changesBaseWeight() ? " (" + cfg.init().peftValue() + ")" : "") + (loraPlus > 0 ? " LoRA+" : "");
+            return new LoraResult(label, host, name, ad, base.parameterCount() + ad, mods, r, prov);
         }
+    }
+
+    /** The provenance's method: "LoRA" or "DoRA", with a non-default initialisation and LoRA+ when used. */
+    static String variant(LoraConfig c, double loraPlus) {
+        List<String> extra = new ArrayList<>();
+        if (c.init() != LoraInit.KAIMING) extra.add("init " + c.init().peftValue());
+        if (loraPlus > 0) extra.add("LoRA+ ratio " + (loraPlus == Math.rint(loraPlus) ? Long.toString((long) loraPlus) : Double.toString(loraPlus)));
+        return c.variant().label() + (extra.isEmpty() ? "" : " (" + String.join(", ", extra) + ")");
     }
 
     static String describe(LoraConfig c) {
         return "r=" + c.r() + ", alpha=" + c.alpha() + ", dropout=" + c.dropout() + ", targets=" + c.targets()
-            + (c.useRslora() ? ", rslora" : "") + ", init=" + c.init()
+            + (c.useRslora() ? ", rslora" : "") + (c.useDora() ? ", dora" : "") + ", init=" + c.init().peftValue()
             + (c.layersToTransform() == null || c.layersToTransform().isEmpty() ? "" : ", layers=" + c.layersToTransform())
             + (c.rankPattern().isEmpty() ? "" : ", rank_pattern=" + c.rankPattern())
             + (c.alphaPattern().isEmpty() ? "" : ", alpha_pattern=" + c.alphaPattern());

@@ -39,11 +39,14 @@ final class Training {
         return new Batcher(base.tokenizer(), bc).batches(data);
     }
 
-    static TrainingResult run(Model base, LanguageModel model, Dataset train, TrainOptions o) {
+    static TrainingResult run(Model base, LanguageModel model, Dataset train, TrainOptions o) { return run(base, model, train, o, 0); }
+
+    /** As {@link #run(Model, LanguageModel, Dataset, TrainOptions)} with LoRA+'s ratio (0 = plain AdamW). */
+    static TrainingResult run(Model base, LanguageModel model, Dataset train, TrainOptions o, double loraPlusLrRatio) {
         List<Batch> tb = batches(base, train, o, true);
         List<Batch> eb = o.eval() == null ? List.of()
             : batches(base, o.eval(), o.batchSize(Math.min(o.batchSize(), o.eval().size())), false);
-        Trainer trainer = new Trainer(model, o.toTrainingConfig());
+        Trainer trainer = new Trainer(model, o.toTrainingConfig().toBuilder().loraPlusLrRatio(loraPlusLrRatio).build());
         for (TrainingListener l : GLOBAL) trainer.addListener(l);
         if (o.progress() && GLOBAL.isEmpty()) trainer.addListener(new ProgressBar());
         TrainingResult r = trainer.train(tb, eb);

@@ -55,6 +55,14 @@ public interface LanguageModel extends TrainableModel {
      */
     Map<String, List<String>> targetAliases();
 
+    /**
+     * True when the checkpoint stores this linear module's weight transposed, {@code [in, out]}
+     * (GPT-2's {@code Conv1D}). peft4j holds every projection as {@code [out, in]} either way, and
+     * LoRA's A and B have the same shapes on both kinds; PEFT records the difference in an adapter's
+     * {@code fan_in_fan_out}, which is true exactly for such modules.
+     */
+    default boolean fanInFanOut(String module) { return false; }
+
 
     /** Logits [B, T, V] of the last {@link #forwardLoss} (a copy). */
     INDArray lastLogits();

@@ -3,6 +3,7 @@ package io.peft4j.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peft4j.hf.FileFormatException;
+import io.peft4j.model.gpt2.Gpt2Model;
 import io.peft4j.model.llama.LlamaModel;
 import io.peft4j.model.t5.T5Model;
 
@@ -28,6 +29,7 @@ public final class ModelFamilies {
         LOADERS.put("llama", LlamaModel::load);
         LOADERS.put("mistral", LlamaModel::load);
         LOADERS.put("qwen2", LlamaModel::load);
+        LOADERS.put("gpt2", Gpt2Model::load);
     }
 
     /** The {@code model_type} values peft4j loads. */

@@ -22,11 +22,20 @@ import java.util.Objects;
  * @param alphaPattern      per-module alpha overrides, PEFT key matching
  * @param bias              PEFT's bias mode; only "none" (T5 has no biases)
  * @param modulesToSave     modules trained in full next to the adapter (e.g. {@code lm_head})
+ * @param useDora           DoRA: a learned magnitude per output row on top of the low-rank direction ({@link Dora})
  */
 public record LoraConfig(int r, double alpha, double dropout, Targets targets, LoraInit init, boolean useRslora,
                          List<Integer> layersToTransform, List<String> layersPattern,
                          Map<String, Integer> rankPattern, Map<String, Double> alphaPattern,
-                         String bias, List<String> modulesToSave) {
+                         String bias, List<String> modulesToSave, boolean useDora) {
+
+    /** A config without DoRA (the constructor before {@code useDora} existed). */
+    public LoraConfig(int r, double alpha, double dropout, Targets targets, LoraInit init, boolean useRslora,
+                      List<Integer> layersToTransform, List<String> layersPattern,
+                      Map<String, Integer> rankPattern, Map<String, Double> alphaPattern,
+                      String bias, List<String> modulesToSave) {
+        this(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave, false);
+    }
 
     public LoraConfig {
         if (r <= 0) throw new IllegalArgumentException("r = " + r + " is invalid: the rank must be a positive integer (1, 2, ...; typical 8-64)");
@@ -67,17 +76,22 @@ public record LoraConfig(int r, double alpha, double dropout, Targets targets, L
     /** PEFT's defaults on the given target entries (names, suffixes or aliases; "all-linear"). */
     public static LoraConfig of(String... targets) { return of(Targets.of(targets)); }
 
-    public LoraConfig withRank(int r) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave); }
-    public LoraConfig withAlpha(double a) { return new LoraConfig(r, a, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave); }
-    public LoraConfig withDropout(double p) { return new LoraConfig(r, alpha, p, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave); }
-    public LoraConfig withTargets(Targets t) { return new LoraConfig(r, alpha, dropout, t, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave); }
-    public LoraConfig withInit(LoraInit i) { return new LoraConfig(r, alpha, dropout, targets, i, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave); }
-    public LoraConfig withRslora(boolean rs) { return new LoraConfig(r, alpha, dropout, targets, init, rs, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave); }
-    public LoraConfig withLayers(List<Integer> layers, List<String> pattern) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layers, pattern, rankPattern, alphaPattern, bias, modulesToSave); }
+    public LoraConfig withRank(int r) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave, useDora); }
+    public LoraConfig withAlpha(double a) { return new LoraConfig(r, a, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave, useDora); }
+    public LoraConfig withDropout(double p) { return new LoraConfig(r, alpha, p, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave, useDora); }
+    public LoraConfig withTargets(Targets t) { return new LoraConfig(r, alpha, dropout, t, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave, useDora); }
+    public LoraConfig withInit(LoraInit i) { return new LoraConfig(r, alpha, dropout, targets, i, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave, useDora); }
+    public LoraConfig withRslora(boolean rs) { return new LoraConfig(r, alpha, dropout, targets, init, rs, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave, useDora); }
+    public LoraConfig withLayers(List<Integer> layers, List<String> pattern) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layers, pattern, rankPattern, alphaPattern, bias, modulesToSave, useDora); }
     public LoraConfig withLayers(Integer... layers) { return withLayers(List.of(layers), layersPattern); }
-    public LoraConfig withRankPattern(Map<String, Integer> p) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, p, alphaPattern, bias, modulesToSave); }
-    public LoraConfig withAlphaPattern(Map<String, Double> p) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, p, bias, modulesToSave); }
-    public LoraConfig withModulesToSave(List<String> m) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, m); }
+    public LoraConfig withRankPattern(Map<String, Integer> p) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, p, alphaPattern, bias, modulesToSave, useDora); }
+    public LoraConfig withAlphaPattern(Map<String, Double> p) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, p, bias, modulesToSave, useDora); }
+    /** DoRA on or off ({@code use_dora}). */
+    public LoraConfig withDora(boolean dora) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, modulesToSave, dora); }
+    public LoraConfig withModulesToSave(List<String> m) { return new LoraConfig(r, alpha, dropout, targets, init, useRslora, layersToTransform, layersPattern, rankPattern, alphaPattern, bias, m, useDora); }
+
+    /** The variant this config selects: DoRA with {@code use_dora}, else plain LoRA. */
+    public LoraVariant.Kind variant() { return useDora ? LoraVariant.Kind.DORA : LoraVariant.Kind.LORA; }
 
     /** The scaling rule this config selects. */
     public LoraScaling scalingRule() { return useRslora ? LoraScaling.RSLORA : LoraScaling.STANDARD; }

@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * {@link LoraConfig} to and from PEFT 0.21's {@code adapter_config.json} for {@code peft_type
  * "LORA"}. Writing produces PEFT 0.21's full key set (keys sorted, as PEFT writes them); reading
  * accepts PEFT's files: keys peft4j does not know are tolerated (reported in
- * {@link Parsed#unknownKeys()}), keys for features peft4j lacks (DoRA, LoftQ, ...) must hold their
+ * {@link Parsed#unknownKeys()}), keys for features peft4j lacks (LoftQ, aLoRA, ...) must hold their
  * "off" value or reading fails naming the key.
  */
 public final class LoraConfigJson {
@@ -34,13 +34,14 @@ public final class LoraConfigJson {
 
     /** Keys of features peft4j lacks: each must be absent, null, false, {} or [] (the value PEFT writes when off). */
     static final Set<String> MUST_BE_OFF = Set.of("alora_invocation_tokens", "arrow_config", "corda_config",
-        "ensure_weight_tying", "eva_config", "exclude_modules", "fan_in_fan_out", "kasa_config", "layer_replication",
+        "ensure_weight_tying", "eva_config", "exclude_modules", "kasa_config", "layer_replication",
         "loftq_config", "lora_bias", "lora_ga_config", "megatron_config", "monteclora_config", "target_parameters",
-        "trainable_token_indices", "use_bdlora", "use_dora", "use_qalora", "velora_config");
+        "trainable_token_indices", "use_bdlora", "use_qalora", "velora_config");
 
     /** Keys read into {@link LoraConfig}. */
     static final Set<String> READ = Set.of("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "use_rslora",
-        "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "modules_to_save");
+        "init_lora_weights", "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "modules_to_save", "use_dora",
+        "fan_in_fan_out");   // fan_in_fan_out: checked against the model's modules by AdapterIO (PEFT corrects it per module)
 
     /** PEFT's {@code task_type} for adapters of {@code model}: SEQ_2_SEQ_LM (T5) or CAUSAL_LM (decoder-only). */
     public static String taskType(io.peft4j.model.LanguageModel model) { return model.encoderDecoder() ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"; }
@@ -53,8 +54,19 @@ public final class LoraConfigJson {
         return toJson(c, peftTargets, baseModelNameOrPath, "SEQ_2_SEQ_LM");
     }
 
-    /** PEFT's adapter_config.json for a LoRA adapter (sorted keys, PEFT 0.21's set). */
+    /** PEFT's adapter_config.json for a LoRA adapter on modules without Conv1D storage (fan_in_fan_out false). */
     public static ObjectNode toJson(LoraConfig c, Targets peftTargets, String baseModelNameOrPath, String taskType) {
+        return toJson(c, peftTargets, baseModelNameOrPath, taskType, false);
+    }
+
+    /**
+     * PEFT's adapter_config.json for a LoRA adapter (sorted keys, PEFT 0.21's set).
+     *
+     * @param taskType     {@code SEQ_2_SEQ_LM} or {@code CAUSAL_LM}
+     * @param fanInFanOut  true when the targets are Conv1D modules (GPT-2), as PEFT records it
+     */
+    public static ObjectNode toJson(LoraConfig c, Targets peftTargets, String baseModelNameOrPath, String taskType, boolean fanInFanOut) {
+        if (!TASK_TYPES.contains(taskType)) throw new IllegalArgumentException("task_type '" + taskType + "' is not one of " + TASK_TYPES);
         JsonNodeFactory f = JsonNodeFactory.instance;
         TreeMap<String, JsonNode> m = new TreeMap<>();
         for (String k : List.of("alora_invocation_tokens", "arrow_config", "auto_mapping", "corda_config", "eva_config",
@@ -62,9 +74,9 @@ public final class LoraConfigJson {
             "monteclora_config", "revision", "target_parameters", "trainable_token_indices", "use_bdlora", "velora_config"))
             m.put(k, f.nullNode());
         m.put("ensure_weight_tying", f.booleanNode(false));
-        m.put("fan_in_fan_out", f.booleanNode(false));
+        m.put("fan_in_fan_out", f.booleanNode(fanInFanOut));
         m.put("lora_bias", f.booleanNode(false));
-        m.put("use_dora", f.booleanNode(false));
+        m.put("use_dora", f.booleanNode(c.useDora()));
         m.put("use_qalora", f.booleanNode(false));
         m.put("loftq_config", f.objectNode());
         m.put("megatron_core", f.textNode("megatron.core"));
@@ -79,11 +91,8 @@ public final class LoraConfigJson {
         m.put("lora_dropout", f.numberNode(c.dropout()));
         m.put("bias", f.textNode(c.bias()));
         m.put("use_rslora", f.booleanNode(c.useRslora()));
-        m.put("init_lora_weights", switch (c.init()) {
-            case KAIMING -> f.booleanNode(true);
-            case RANDOM -> f.booleanNode(false);
-            case GAUSSIAN -> f.textNode("gaussian");
-        });
+        String init = c.init().peftValue();
+        m.put("init_lora_weights", init.equals("true") || init.equals("false") ? f.booleanNode(Boolean.parseBoolean(init)) : f.textNode(init));
         if (peftTargets instanceof Targets.Regex r) m.put("target_modules", f.textNode(r.pattern()));
         else m.put("target_modules", strings(peftTargets.patterns()));
         if (c.layersToTransform().isEmpty()) m.put("layers_to_transform", f.nullNode());
@@ -125,6 +134,9 @@ public final class LoraConfigJson {
         String task = n.path("task_type").asText("SEQ_2_SEQ_LM");
         if (!n.path("task_type").isNull() && !TASK_TYPES.contains(task))
             throw new FileFormatException(file, "task_type is '" + task + "'; peft4j reads \"SEQ_2_SEQ_LM\" (T5) and \"CAUSAL_LM\" (decoder-only) adapters");
+        JsonNode fifo = n.get("fan_in_fan_out");
+        if (fifo != null && !fifo.isNull() && !fifo.isBoolean())
+            throw new FileFormatException(file, "fan_in_fan_out must be true or false, got " + fifo);
         try {
             int r = intValue(n, "r", 8, file);
             double alpha = n.has("lora_alpha") && !n.get("lora_alpha").isNull() ? num(n, "lora_alpha", file) : 8;
@@ -178,7 +190,10 @@ public final class LoraConfigJson {
             String bias = b == null || b.isNull() ? "none" : b.asText();
             JsonNode rs = n.get("use_rslora");
             if (rs != null && !rs.isNull() && !rs.isBoolean()) throw new FileFormatException(file, "use_rslora must be true or false, got " + rs);
-            LoraConfig c = new LoraConfig(r, alpha, dropout, targets, init, rs != null && rs.asBoolean(), layers, pattern, rp, ap, bias, save);
+            JsonNode dora = n.get("use_dora");
+            if (dora != null && !dora.isNull() && !dora.isBoolean()) throw new FileFormatException(file, "use_dora must be true or false, got " + dora);
+            LoraConfig c = new LoraConfig(r, alpha, dropout, targets, init, rs != null && rs.asBoolean(), layers, pattern, rp, ap, bias, save,
+                dora != null && dora.asBoolean());
             JsonNode base = n.get("base_model_name_or_path");
             return new Parsed(c, base == null || base.isNull() ? null : base.asText(), unknown);
         } catch (IllegalArgumentException e) {

@@ -1,10 +1,8 @@
 package io.peft4j.peft;
 
-import io.peft4j.ops.Buf;
 import io.peft4j.ops.Fast;
 import io.peft4j.model.Dropout;
 import io.peft4j.model.ForwardContext;
-import io.peft4j.ops.Gemm;
 import io.peft4j.model.Parameter;
 import io.peft4j.model.Projection;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,13 +22,15 @@ import java.util.SplittableRandom;
 
 /**
  * A linear module with LoRA adapters: {@code y = x W^T + sum over active adapters of
- * scaling * dropout(x) A^T B^T}, the base weight W [out, in] frozen.
+ * scaling * dropout(x) A^T B^T}, the base weight W [out, in] frozen. Each adapter's share is
+ * computed by its {@link LoraVariant}: plain LoRA as written, DoRA ({@link Dora}) rescaling the
+ * adapted weight's rows by a learned magnitude.
  *
  * <p>Like PEFT's {@code lora.Linear}, it wraps the original projection and can hold several named
  * adapters, one or more of them active. {@link #merge} folds the active adapters into W
  * ({@code W += scaling * B A}, computed in float32) so inference costs nothing extra;
- * {@link #unmerge} subtracts them again. Merging an adapter that is already merged warns and does
- * nothing.
+ * {@link #unmerge} takes them out again (the last merged first, as PEFT). Merging an adapter that is
+ * already merged warns and does nothing.
  *
  * <p>Backward computes dX and the gradients of trainable A and B, never dW: the base projection's
  * weight is frozen, so its own backward only propagates dX.
@@ -53,13 +53,9 @@ public final class LoraLinear implements PeftLayer {
     private INDArray lastX;                                  // [N, in]
     private final List<Cache> caches = new ArrayList<>();
 
-    private record Cache(LoraAdapter adapter, INDArray xd, Dropout dropout, INDArray u) {}  // xd [N,in], dropout or null, u [N,r]
-    /** Per-adapter reusable buffers and the adapter's dropout on the layer input (the model's one {@link Dropout}). */
-    private static final class Work {
-        final Buf xd = new Buf(), u = new Buf(), du = new Buf(), dxd = new Buf();
-        Dropout drop;
-    }
-    private final Map<String, Work> work = new java.util.HashMap<>();
+    private record Cache(LoraAdapter adapter, Dropout dropout, LoraVariant.Backward backward) {}  // dropout of the input, or null
+    /** Each adapter's dropout on the layer input: the model's one {@link Dropout} (masks recomputed from the seed in backward). */
+    private final Map<String, Dropout> dropouts = new java.util.HashMap<>();
 
     /**
      * @param module the Hugging Face module name (used for adapter parameter names and messages)
@@ -87,20 +83,48 @@ public final class LoraLinear implements PeftLayer {
 
     @Override public List<Parameter> adapterParameters() {
         List<Parameter> ps = new ArrayList<>();
-        for (LoraAdapter a : adapters.values()) { ps.add(a.a()); ps.add(a.b()); }
+        for (LoraAdapter a : adapters.values()) ps.addAll(a.parameters());
         return ps;
     }
     public Parameter baseWeight() { return weight; }
+
+    /** The base weight's current value as [out, in] (the layout every variant and initialisation works in). */
+    INDArray weightOutIn() { return weight.value(); }
+
+    /** The base projection's bias [out], or null. */
+    INDArray baseBias() {
+        for (Parameter q : base.parameters()) {
+            long[] sh = q.value().shape();
+            if (q != weight && sh.length == 1 && sh[0] == base.outFeatures()) return q.value();
+        }
+        return null;
+    }
 
     @Override public long inFeatures() { return base.inFeatures(); }
     @Override public long outFeatures() { return base.outFeatures(); }
 
     // ---------------------------------------------------------------- adapters
 
-    /** Adds a named adapter (not activated). */
+    /** Adds a named plain LoRA adapter (not activated). */
     public LoraAdapter addAdapter(String name, int r, double scaling, double dropout, LoraInit init, SplittableRandom rng) {
+        return addAdapter(name, r, scaling, dropout, init, LoraVariant.Kind.LORA, rng);
+    }
+
+    /**
+     * Adds a named adapter (not activated): A and B from {@code init} (OLoRA and PiSSA also replace
+     * the base weight by the residual, as PEFT does), then the variant (DoRA's magnitude starts as
+     * the row norms of the weight the adapter now sees).
+     */
+    public LoraAdapter addAdapter(String name, int r, double scaling, double dropout, LoraInit init, LoraVariant.Kind variant,
+                                  SplittableRandom rng) {
         if (adapters.containsKey(name)) throw new IllegalArgumentException(module + " already has an adapter named '" + name + "'");
-        LoraAdapter a = new LoraAdapter(module, name, r, inFeatures(), outFeatures(), scaling, dropout, init, rng, weight.value().dataType());
+        if (r <= 0) throw new IllegalArgumentException(module + ": r = " + r + " is invalid: the rank must be a positive integer");
+        if (init.changesBaseWeight() && !merged.isEmpty())
+            throw new IllegalStateException(module + ": adapters " + merged + " are merged; unmerge them before adding a " + init.peftValue()
+                + " adapter (it replaces the base weight by a residual)");
+        INDArray av = Nd4j.zeros(DataType.FLOAT, r, inFeatures()), bv = Nd4j.zeros(DataType.FLOAT, outFeatures(), r);
+        init.init(new LoraInit.Target(module, av, bv, weightOutIn(), scaling, rng));
+        LoraAdapter a = new LoraAdapter(module, name, av, bv, scaling, dropout, init, variant, weightOutIn(), weight.value().dataType());
         adapters.put(name, a);
         return a;
     }
@@ -127,8 +151,8 @@ public final class LoraLinear implements PeftLayer {
     public void deleteAdapter(String name) {
         adapter(name);
         if (merged.contains(name)) unmerge(List.of(name));
-        adapters.remove(name);
-        work.remove(name);                 // its [N, in] dropout buffers would otherwise stay allocated
+        adapters.remove(name);             // with it go its work buffers
+        dropouts.remove(name);
         active.remove(name);
     }
 
@@ -140,7 +164,7 @@ public final class LoraLinear implements PeftLayer {
 
     public boolean disabled() { return disabled; }
 
-    /** Per-row adapter names for the next inference passes (null entries: base only); null clears. */
+    /** Per-row adapter names for the next inference passes (null entries: base only); null clears. DoRA adapters take part too (PEFT refuses them). */
     public void setRowAdapters(String[] perRow) {
         if (perRow != null) {
             for (String n : perRow) if (n != null) adapter(n);
@@ -151,7 +175,10 @@ public final class LoraLinear implements PeftLayer {
 
     // ---------------------------------------------------------------- merging
 
-    /** Folds the given adapters into W (W += scaling * B A, float32). Already merged ones warn and are skipped. */
+    /**
+     * Folds the given adapters into W, in order (plain LoRA: W += scaling * B A, float32; DoRA: see
+     * {@link Dora}). Already merged ones warn and are skipped.
+     */
     public void merge(List<String> names) {
         for (String n : names) {
             LoraAdapter a = adapter(n);
@@ -159,25 +186,54 @@ public final class LoraLinear implements PeftLayer {
                 LOG.warn("{}: adapter '{}' is already merged; merging again does nothing", module, n);
                 continue;
             }
-            weight.value().addi(a.deltaWeight());
+            INDArray w = weightOutIn();
+            a.variant().merge(a, w, this::unmergedWeight);
             merged.add(n);
         }
+    }
+
+    /** The base weight with every merged adapter taken out (a copy; W itself when nothing is merged). */
+    private INDArray unmergedWeight() {
+        if (merged.isEmpty()) return weightOutIn();
+        INDArray w = weightOutIn().dup();
+        List<String> order = new ArrayList<>(merged);
+        java.util.Collections.reverse(order);
+        for (String n : order) adapters.get(n).variant().unmerge(adapters.get(n), w);   // on the copy
+        return w;
     }
 
     /** Merges the active adapters. */
     public void merge() { merge(List.copyOf(active)); }
 
-    /** Subtracts merged adapters from W again; names not merged warn and are skipped. */
+    /**
+     * Takes merged adapters out of W again, the last merged first; names not merged warn and are
+     * skipped.
+     */
     public void unmerge(List<String> names) {
         for (String n : names) {
-            LoraAdapter a = adapter(n);
-            if (!merged.contains(n)) {
-                LOG.warn("{}: adapter '{}' is not merged; nothing to unmerge", module, n);
-                continue;
-            }
-            weight.value().subi(a.deltaWeight());
+            adapter(n);
+            if (!merged.contains(n)) LOG.warn("{}: adapter '{}' is not merged; nothing to unmerge", module, n);
+        }
+        List<String> order = new ArrayList<>(merged);
+        java.util.Collections.reverse(order);
+        for (String n : order) {
+            if (!names.contains(n)) continue;
+            LoraAdapter a = adapters.get(n);
+            // a DoRA merge scales the rows of W, so what was merged before it can only come out after it
+            for (String later : laterThan(n))
+                if (!names.contains(later) && (a.variant() instanceof Dora || adapters.get(later).variant() instanceof Dora))
+                    throw new IllegalStateException(module + ": adapter '" + n + "' was merged before '" + later + "' and one of them is DoRA, "
+                        + "whose merge rescales the rows of the weight; unmerge '" + later + "' too (or everything)");
+            a.variant().unmerge(a, weightOutIn());
             merged.remove(n);
         }
+    }
+
+    private List<String> laterThan(String name) {
+        List<String> out = new ArrayList<>();
+        boolean after = false;
+        for (String m : merged) { if (after) out.add(m); if (m.equals(name)) after = true; }
+        return out;
     }
 
     /** Unmerges everything merged. */
@@ -202,19 +258,20 @@ public final class LoraLinear implements PeftLayer {
         if (run.isEmpty()) return y;
         if (ctx.training() && !merged.isEmpty())
             throw new IllegalStateException(module + ": adapters " + merged + " are merged into the base weight; unmerge before training");
+        if (ctx.training() && run.size() > 1)
+            for (LoraAdapter a : run) if (a.variant() instanceof Dora)
+                throw new IllegalStateException(module + ": training DoRA adapter '" + a.name() + "' together with other active adapters "
+                    + active + " is not supported: activate one adapter for training");
         INDArray xc = x.isView() ? x.dup() : x;
         for (LoraAdapter a : run) {
-            Work w = work.computeIfAbsent(a.name(), k -> new Work());
             INDArray xd = xc;
-            boolean dropped = ctx.training() && a.dropout() > 0;
-            if (dropped) {
-                if (w.drop == null) w.drop = new Dropout(a.dropout());
-                xd = w.drop.forwardInto(xc, w.xd.get(xc.dataType(), xc.shape()), ctx);
+            Dropout drop = null;
+            if (ctx.training() && a.dropout() > 0) {
+                drop = dropouts.computeIfAbsent(a.name(), k -> new Dropout(a.dropout()));
+                xd = drop.forwardInto(xc, a.xd.get(xc.dataType(), xc.shape()), ctx);
             }
-            INDArray u = w.u.get(xc.dataType(), xc.size(0), a.rank());                     // [N, r]
-            Gemm.mm(xd, a.a().value(), u, false, true, 1.0, 0.0);
-            Gemm.mm(u, a.b().value(), y, false, true, a.scaling(), 1.0);
-            if (ctx.training()) caches.add(new Cache(a, xd, dropped ? w.drop : null, u));
+            LoraVariant.Backward bw = a.variant().forward(this, a, xd, drop != null, y, ctx.training());
+            if (ctx.training()) caches.add(new Cache(a, drop, bw));
         }
         if (ctx.training()) lastX = xc;
         return y;
@@ -228,8 +285,10 @@ public final class LoraLinear implements PeftLayer {
             if (rowAdapters[b] == null) continue;
             LoraAdapter a = adapters.get(rowAdapters[b]);
             INDArray xs = x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(b * t, (b + 1) * t), org.nd4j.linalg.indexing.NDArrayIndex.all()).dup();
-            INDArray delta = xs.mmul(a.a().value().transpose()).mmul(a.b().value().transpose()).muli(a.scaling());
-            y.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(b * t, (b + 1) * t), org.nd4j.linalg.indexing.NDArrayIndex.all()).addi(delta);
+            INDArray ySlice = y.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(b * t, (b + 1) * t), org.nd4j.linalg.indexing.NDArrayIndex.all());
+            INDArray ys = ySlice.dup();
+            a.variant().forward(this, a, xs, false, ys, false);
+            ySlice.assign(ys);
         }
         return y;
     }
@@ -241,17 +300,11 @@ public final class LoraLinear implements PeftLayer {
         INDArray dyc = dy.isView() ? dy.dup() : dy;
         for (Cache c : caches) {
             LoraAdapter a = c.adapter();
-            double s = a.scaling();
-            if (a.b().trainable()) Gemm.mm(dyc, c.u(), a.b().grad(), true, false, s, 1.0);       // dB += s dy^T u   [out, r]
-            Work w = work.computeIfAbsent(a.name(), k -> new Work());
-            INDArray du = w.du.get(dyc.dataType(), dyc.size(0), a.rank());
-            Gemm.mm(dyc, a.b().value(), du, false, false, s, 0.0);                               // du = s dy B      [N, r]
-            if (a.a().trainable()) Gemm.mm(du, c.xd(), a.a().grad(), true, false, 1.0, 1.0);      // dA += du^T xd    [r, in]
-            if (c.dropout() == null) Gemm.mm(du, a.a().value(), dx, false, false, 1.0, 1.0);     // dx += du A       [N, in]
+            if (c.dropout() == null) c.backward().backward(dyc, dx, 1.0);                          // dx += dx_d
             else {
-                INDArray dxd = w.dxd.get(dyc.dataType(), dyc.size(0), inFeatures());
-                Gemm.mm(du, a.a().value(), dxd, false, false, 1.0, 0.0);
-                INDArray masked = c.dropout().backward(dxd);                                     // (du A) * mask
+                INDArray dxd = a.dxd.get(dyc.dataType(), dyc.size(0), inFeatures());
+                c.backward().backward(dyc, dxd, 0.0);
+                INDArray masked = c.dropout().backward(dxd);                                      // dx_d * mask
                 if (Fast.plain(dx, masked)) Fast.addInPlace(dx, masked); else dx.addi(masked);
             }
         }
@@ -260,7 +313,7 @@ public final class LoraLinear implements PeftLayer {
         return dx;
     }
 
-    /** The base projection's parameters followed by every adapter's A and B. */
+    /** The base projection's parameters followed by every adapter's A and B (and DoRA magnitude). */
     @Override
     public List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>(base.parameters());

@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  * @param <M> the model type, returned unchanged by {@link #mergeAndUnload()}
  */
 public final class LoraModel<M extends LanguageModel> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoraModel.class);
     public static final String DEFAULT = "default";
 
     private final M model;
@@ -71,21 +72,41 @@ public final class LoraModel<M extends LanguageModel> {
         Map<String, ProjectionSlot> slots = model.projections();
         TargetResolver res = TargetResolver.of(model);
         List<String> modules = res.resolve(config.targets(), config.layersToTransform(), config.layersPattern(), config.modulesToSave());
+        boolean residual = config.init().changesBaseWeight();
+        for (LoraConfig c : configs.values()) residual |= c.init().changesBaseWeight();
+        if (residual && !configs.isEmpty())
+            LOG.warn("adapter '{}' joins {} on one model, and an OLoRA / PiSSA adapter among them replaces base weights by residuals "
+                + "that the others see too (PEFT warns the same): convert it to a plain LoRA adapter (AdapterIO.saveConverted) "
+                + "to use it beside others", name, configs.keySet());
         for (String m : modules) {
-            ProjectionSlot slot = slots.get(m);
-            LoraLinear layer = layers.get(m);
-            if (layer == null) {
-                Projection p = slot.get();
-                if (p instanceof PeftLayer)
-                    throw new IllegalStateException(m + " already holds another PEFT layer (" + p.getClass().getSimpleName() + ")");
-                layer = new LoraLinear(m, p);
-                slot.set(layer);
-                layers.put(m, layer);
+            Projection p = slots.get(m).get();
+            if (!(p instanceof LoraLinear) && p instanceof PeftLayer)
+                throw new IllegalStateException(m + " already holds another PEFT layer (" + p.getClass().getSimpleName() + ")");
+            long most = Math.min(p.inFeatures(), p.outFeatures());
+            if (config.init().changesBaseWeight() && config.rankFor(m) > most)      // before any base weight becomes a residual
+                throw new IllegalArgumentException(m + ": r = " + config.rankFor(m) + " is too large for init_lora_weights " + config.init().peftValue()
+                    + " on its [" + p.outFeatures() + ", " + p.inFeatures() + "] weight: allowed r <= " + most);
+        }
+        List<String> wrapped = new ArrayList<>(), added = new ArrayList<>();
+        try {
+            for (String m : modules) {
+                ProjectionSlot slot = slots.get(m);
+                LoraLinear layer = layers.get(m);
+                if (layer == null) {
+                    layer = new LoraLinear(m, slot.get());
+                    slot.set(layer);
+                    layers.put(m, layer);
+                    wrapped.add(m);
+                }
+                SplittableRandom rng = new SplittableRandom(seed ^ (m.hashCode() * 0x9E3779B97F4A7C15L));
+                LoraAdapter a = layer.addAdapter(name, config.rankFor(m), config.scalingFor(m), config.dropout(), config.init(), config.variant(), rng);
+                added.add(m);
+                for (Parameter q : a.parameters()) q.setTrainable(false);
             }
-            SplittableRandom rng = new SplittableRandom(seed ^ (m.hashCode() * 0x9E3779B97F4A7C15L));
-            LoraAdapter a = layer.addAdapter(name, config.rankFor(m), config.scalingFor(m), config.dropout(), config.init(), rng);
-            a.a().setTrainable(false);
-            a.b().setTrainable(false);
+        } catch (RuntimeException e) {                      // leave the model as it was (residuals already made stay, as in PEFT)
+            for (String m : added) layers.get(m).deleteAdapter(name);
+            for (String m : wrapped) { slots.get(m).set(layers.get(m).base()); layers.remove(m); }
+            throw e;
         }
         configs.put(name, config);
         targeted.put(name, List.copyOf(modules));
@@ -100,8 +121,7 @@ public final class LoraModel<M extends LanguageModel> {
             l.setActive(l.adapters().containsKey(name) ? List.of(name) : List.of());
             for (LoraAdapter a : l.adapters().values()) {
                 boolean on = a.name().equals(name);
-                a.a().setTrainable(on);
-                a.b().setTrainable(on);
+                for (Parameter p : a.parameters()) p.setTrainable(on);
             }
         }
         for (Parameter p : model.parameters()) if (isModuleToSave(p, configs.get(name))) p.setTrainable(true);
@@ -131,9 +151,14 @@ public final class LoraModel<M extends LanguageModel> {
     /** The LoRA layers by module name. */
     public Map<String, LoraLinear> layers() { return java.util.Collections.unmodifiableMap(layers); }
 
-    /** Removes an adapter; layers left without adapters get their original projection back. */
+    /**
+     * Removes an adapter; layers left without adapters get their original projection back. The base
+     * weights an OLoRA / PiSSA adapter replaced keep their residual values, as in PEFT.
+     */
     public void deleteAdapter(String name) {
-        config(name);
+        LoraConfig c = config(name);
+        if (c.init().changesBaseWeight())
+            LOG.warn("deleting adapter '{}' ({}): its {} modules keep the residual base weights it made", name, c.init().peftValue(), targeted.get(name).size());
         for (String m : targeted.get(name)) {
             LoraLinear l = layers.get(m);
             l.deleteAdapter(name);
@@ -201,7 +226,7 @@ public final class LoraModel<M extends LanguageModel> {
     /** Per-module table: module, base params, adapter params, trainable. */
     public Table moduleTable() { return ParameterCount.moduleTable(model); }
 
-    /** The active adapter's trainable parameters (A and B of every layer, modules_to_save). */
+    /** The active adapter's trainable parameters (A and B of every layer, DoRA's magnitudes, modules_to_save). */
     public List<Parameter> trainable() {
         List<Parameter> out = new ArrayList<>();
         for (Parameter p : ParameterCount.unique(model)) if (p.trainable()) out.add(p);

@@ -49,7 +49,7 @@ public final class OtherAdapterIO {
         Ia3Config c = ia3.config();
         TreeMap<String, JsonNode> m = common("IA3", baseModel, LoraConfigJson.taskType(ia3.model()));
         m.put("exclude_modules", F.nullNode());
-        m.put("fan_in_fan_out", F.booleanNode(false));
+        m.put("fan_in_fan_out", F.booleanNode(ia3.layers().keySet().stream().anyMatch(ia3.model()::fanInFanOut)));
         m.put("feedforward_modules", strings(c.feedforwardModules()));
         m.put("init_ia3_weights", F.booleanNode(true));
         m.put("modules_to_save", c.modulesToSave().isEmpty() ? F.nullNode() : strings(c.modulesToSave()));
@@ -68,7 +68,8 @@ public final class OtherAdapterIO {
         expectType(n, "IA3", cf);
         warnUnknown(n, IA3_KEYS, cf);
         AdapterIO.checkTaskType(n, model, cf);
-        if (n.path("fan_in_fan_out").asBoolean(false)) throw new FileFormatException(cf, "fan_in_fan_out = true is not supported (T5 weights are [out, in])");
+        JsonNode fifo = n.get("fan_in_fan_out");
+        if (fifo != null && !fifo.isNull() && !fifo.isBoolean()) throw new FileFormatException(cf, "fan_in_fan_out must be true or false, got " + fifo);
         if (!n.path("exclude_modules").isNull() && !n.path("exclude_modules").isMissingNode() && n.get("exclude_modules").size() > 0)
             throw new FileFormatException(cf, "exclude_modules = " + n.get("exclude_modules") + " is not supported");
         JsonNode tm = n.get("target_modules");
@@ -85,6 +86,7 @@ public final class OtherAdapterIO {
         Map<String, INDArray> tensors = SafeTensors.read(wf);
         // check before wrapping the model
         List<String> modules = TargetResolver.of(model).resolve(c.targets(), List.of(), List.of(), c.modulesToSave());
+        AdapterIO.checkFanInFanOut(fifo, modules, model, cf);
         Map<String, long[]> expected = new LinkedHashMap<>();
         for (String m : modules) {
             var p = model.projections().get(m).get();

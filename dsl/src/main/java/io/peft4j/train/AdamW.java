@@ -29,6 +29,11 @@ import java.util.Map;
  * shared step count, as torch keeps it. All arithmetic is in place on preallocated buffers (one
  * scratch buffer per parameter), so a step allocates no tensors.
  *
+ * <p>Parameters come in {@link Group}s, as torch's {@code param_groups}: each group has its own
+ * learning-rate factor (the step's rate times the factor, e.g. LoRA+'s larger rate for B, see
+ * {@link LoraPlus}) and its own weight decay. The list constructor makes one group with factor 1
+ * and the options' weight decay.
+ *
  * <p>{@link #step(double)} is all-or-nothing for the parameter values: the new values are computed
  * into the scratch buffers first and written only when every one of them is finite; otherwise a
  * {@link TrainingDivergedException} names the first parameter whose update overflowed and the
@@ -49,20 +54,58 @@ public final class AdamW {
         public static Options torchDefaults() { return new Options(0.9, 0.999, 1e-8, 0.01); }
     }
 
+    /**
+     * A parameter group (torch's {@code param_groups} entry).
+     *
+     * @param name        for messages and tables (e.g. PEFT's "groupA", "groupB")
+     * @param params      its parameters (frozen ones are ignored)
+     * @param lrFactor    its learning rate is the step's rate times this (finite, >= 0)
+     * @param weightDecay its decoupled weight decay (finite, >= 0)
+     */
+    public record Group(String name, List<Parameter> params, double lrFactor, double weightDecay) {
+        public Group {
+            params = List.copyOf(params);
+            if (!(lrFactor >= 0) || Double.isInfinite(lrFactor)) throw new IllegalArgumentException("group '" + name + "': lrFactor = " + lrFactor + " is invalid: must be finite and >= 0");
+            if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) throw new IllegalArgumentException("group '" + name + "': weightDecay = " + weightDecay + " is invalid: must be finite and >= 0");
+        }
+    }
+
     private final Options opt;
-    private final List<Parameter> params;     // trainable parameters, in model order
+    private final List<Group> groups;
+    private final List<Parameter> params;     // trainable parameters, group by group (in model order within a group)
+    private final double[] lrFactor, decay;   // per parameter, from its group
     private final List<INDArray> m;            // first moments, same shapes as params
     private final List<INDArray> v;            // second moments
     private final List<INDArray> scratch;      // new parameter values during a step
     private long step;
 
-    /** Optimizes the trainable members of {@code parameters} (frozen ones are ignored). */
+    /** Optimizes the trainable members of {@code parameters} (frozen ones are ignored), one group. */
     public AdamW(List<Parameter> parameters, Options options) {
+        this(options, List.of(new Group("default", parameters, 1.0, options.weightDecay())));
+    }
+
+    /**
+     * Optimizes the trainable members of {@code groups}, each with its learning-rate factor and
+     * weight decay ({@code options.weightDecay()} is not used). A parameter may be in one group only.
+     */
+    public static AdamW withGroups(List<Group> groups, Options options) { return new AdamW(options, groups); }
+
+    private AdamW(Options options, List<Group> groups) {
         this.opt = options;
+        this.groups = List.copyOf(groups);
         List<Parameter> t = new ArrayList<>();
-        for (Parameter p : parameters) if (p.trainable()) t.add(p);
+        List<Double> f = new ArrayList<>(), d = new ArrayList<>();
+        java.util.Set<Parameter> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Group g : this.groups)
+            for (Parameter p : g.params()) {
+                if (!p.trainable()) continue;
+                if (!seen.add(p)) throw new IllegalArgumentException("parameter " + p.name() + " is in more than one group (second: '" + g.name() + "')");
+                t.add(p); f.add(g.lrFactor()); d.add(g.weightDecay());
+            }
         if (t.isEmpty()) throw new IllegalArgumentException("no trainable parameters: mark at least one parameter trainable before training");
         this.params = Collections.unmodifiableList(t);
+        this.lrFactor = f.stream().mapToDouble(Double::doubleValue).toArray();
+        this.decay = d.stream().mapToDouble(Double::doubleValue).toArray();
         this.m = new ArrayList<>(); this.v = new ArrayList<>(); this.scratch = new ArrayList<>();
         for (Parameter p : t) {
             m.add(Nd4j.zeros(p.value().dataType(), p.value().shape()));
@@ -73,6 +116,8 @@ public final class AdamW {
 
     public Options options() { return opt; }
     public List<Parameter> parameters() { return params; }
+    /** The parameter groups, in order. */
+    public List<Group> groups() { return groups; }
     /** Number of updates done so far (torch's {@code state['step']}). */
     public long stepCount() { return step; }
 
@@ -87,10 +132,11 @@ public final class AdamW {
         double b1 = opt.beta1(), b2 = opt.beta2();
         double bc1 = 1 - Math.pow(b1, t);
         double bc2sqrt = Math.sqrt(1 - Math.pow(b2, t));
-        double stepSize = lr / bc1;
-        double decay = 1 - lr * opt.weightDecay();
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
+            double groupLr = lr * lrFactor[i];
+            double stepSize = groupLr / bc1;
+            double decay = 1 - groupLr * this.decay[i];
             INDArray g = p.grad();
             INDArray mi = m.get(i), vi = v.get(i), s = scratch.get(i);
             boolean finite = Fast.plain(p.value(), g, mi, vi, s)

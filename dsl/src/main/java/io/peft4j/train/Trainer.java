@@ -77,7 +77,7 @@ public final class Trainer {
     /** Trains from the model's current parameter values. {@code eval} may be null or empty. */
     public TrainingResult train(List<Batch> train, List<Batch> eval) {
         checkData(train);
-        optimizer = new AdamW(trainable, config.adamW());
+        optimizer = newOptimizer();
         TrainerState s = new TrainerState();
         s.batches = train.size();
         s.dataFingerprint = fingerprint(train);
@@ -102,10 +102,12 @@ public final class Trainer {
         Checkpoints.Loaded c = Checkpoints.load(dir);
         TrainerState s = c.state();
         Map<String, Object> now = config.trajectorySettings();
-        for (Map.Entry<String, Object> e : now.entrySet()) {
-            Object was = s.config.get(e.getKey());
-            if (!String.valueOf(e.getValue()).equals(String.valueOf(was)))
-                throw new CheckpointException(dir, "setting " + e.getKey() + " was " + was + " in the checkpointed run, now " + e.getValue()
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>(now.keySet());
+        if (s.config.containsKey("loraPlusLrRatio")) keys.add("loraPlusLrRatio");   // written only when on
+        for (String k : keys) {
+            Object was = s.config.get(k), is = now.get(k);
+            if (!String.valueOf(is).equals(String.valueOf(was)))
+                throw new CheckpointException(dir, "setting " + k + " was " + was + " in the checkpointed run, now " + is
                     + " (resume needs the same settings)");
         }
         if (s.batches != train.size() || s.dataFingerprint != fingerprint(train))
@@ -121,11 +123,19 @@ public final class Trainer {
                     + " in the checkpoint, " + Arrays.toString(p.value().shape()) + " in the model");
         }
         for (Parameter p : trainable) p.value().assign(c.model().get(p.name()).castTo(p.value().dataType()));
-        optimizer = new AdamW(trainable, config.adamW());
+        optimizer = newOptimizer();
         long optStep = Long.parseLong(io.peft4j.hf.SafeTensors.header(dir.resolve(Checkpoints.OPTIMIZER)).metadata().getOrDefault("step", "-1"));
         optimizer.load(c.optimizer(), optStep);
         Map<String, INDArray> best = c.best() == null ? null : new LinkedHashMap<>(c.best());
         return run(s, train, eval, best);
+    }
+
+    /** Plain AdamW over the trainable parameters, or with LoRA+ the groups of PEFT's create_loraplus_optimizer. */
+    private AdamW newOptimizer() {
+        if (config.loraPlusLrRatio() > 0)
+            return AdamW.withGroups(LoraPlus.groups(model.parameters(), config.learningRate(), config.loraPlusLrRatio(), config.weightDecay()),
+                config.adamW());
+        return new AdamW(trainable, config.adamW());
     }
 
     // ------------------------------------------------------------------------------------------

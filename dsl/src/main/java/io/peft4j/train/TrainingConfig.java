@@ -38,12 +38,27 @@ import java.util.Map;
  * @param checkpointDir         folder holding {@code checkpoint-<step>} folders (required when checkpointEvery > 0)
  * @param keepCheckpoints       complete checkpoints kept on disk (>= 1); older ones are deleted
  * @param keepBest              keep a copy of the trainable values at the best evaluation and restore them at the end
+ * @param loraPlusLrRatio       LoRA+: when > 0, AdamW gets PEFT's {@code create_loraplus_optimizer} groups (see
+ *                              {@link LoraPlus}): LoRA B matrices and 1-D parameters train at this many times the
+ *                              learning rate; {@code weightDecay} is then PEFT's {@code loraplus_weight_decay}; 0 = off
  */
 public record TrainingConfig(
     int epochs, long maxSteps, double learningRate, int batchSize, long warmupSteps, Schedule schedule,
     double weightDecay, double beta1, double beta2, double eps, double maxGradNorm, int gradientAccumulation,
     long seed, boolean shuffle, boolean evalEveryEpoch, int earlyStoppingPatience, String earlyStoppingMetric,
-    boolean higherIsBetter, int checkpointEvery, Path checkpointDir, int keepCheckpoints, boolean keepBest) {
+    boolean higherIsBetter, int checkpointEvery, Path checkpointDir, int keepCheckpoints, boolean keepBest,
+    double loraPlusLrRatio) {
+
+    /** A configuration without LoRA+ (the constructor before {@code loraPlusLrRatio} existed). */
+    public TrainingConfig(
+        int epochs, long maxSteps, double learningRate, int batchSize, long warmupSteps, Schedule schedule,
+        double weightDecay, double beta1, double beta2, double eps, double maxGradNorm, int gradientAccumulation,
+        long seed, boolean shuffle, boolean evalEveryEpoch, int earlyStoppingPatience, String earlyStoppingMetric,
+        boolean higherIsBetter, int checkpointEvery, Path checkpointDir, int keepCheckpoints, boolean keepBest) {
+        this(epochs, maxSteps, learningRate, batchSize, warmupSteps, schedule, weightDecay, beta1, beta2, eps, maxGradNorm,
+            gradientAccumulation, seed, shuffle, evalEveryEpoch, earlyStoppingPatience, earlyStoppingMetric, higherIsBetter,
+            checkpointEvery, checkpointDir, keepCheckpoints, keepBest, 0.0);
+    }
 
     public TrainingConfig {
         if (epochs < 1) throw bad("epochs", epochs, ">= 1");
@@ -65,6 +80,8 @@ public record TrainingConfig(
         if (checkpointEvery < 0) throw bad("checkpointEvery", checkpointEvery, ">= 0 (0 = no checkpoints)");
         if (checkpointEvery > 0 && checkpointDir == null) throw bad("checkpointDir", null, "a folder when checkpointEvery > 0");
         if (keepCheckpoints < 1) throw bad("keepCheckpoints", keepCheckpoints, ">= 1");
+        if (!(loraPlusLrRatio >= 0) || Double.isInfinite(loraPlusLrRatio))
+            throw bad("loraPlusLrRatio", loraPlusLrRatio, "a finite number > 0 (LoRA+'s ratio of B's learning rate to A's, e.g. 16), or 0 for off");
     }
 
     private static IllegalArgumentException bad(String field, Object value, String allowed) {
@@ -81,6 +98,7 @@ public record TrainingConfig(
         b.seed = seed; b.shuffle = shuffle; b.evalEveryEpoch = evalEveryEpoch; b.earlyStoppingPatience = earlyStoppingPatience;
         b.earlyStoppingMetric = earlyStoppingMetric; b.higherIsBetter = higherIsBetter; b.checkpointEvery = checkpointEvery;
         b.checkpointDir = checkpointDir; b.keepCheckpoints = keepCheckpoints; b.keepBest = keepBest;
+        b.loraPlusLrRatio = loraPlusLrRatio;
         return b;
     }
 
@@ -99,6 +117,7 @@ public record TrainingConfig(
         m.put("maxGradNorm", maxGradNorm); m.put("gradientAccumulation", gradientAccumulation); m.put("seed", seed);
         m.put("shuffle", shuffle); m.put("evalEveryEpoch", evalEveryEpoch); m.put("earlyStoppingPatience", earlyStoppingPatience);
         m.put("earlyStoppingMetric", earlyStoppingMetric); m.put("higherIsBetter", higherIsBetter); m.put("keepBest", keepBest);
+        if (loraPlusLrRatio > 0) m.put("loraPlusLrRatio", loraPlusLrRatio);   // absent when off: older checkpoints stay resumable
         return m;
     }
 
@@ -124,6 +143,7 @@ public record TrainingConfig(
         private Path checkpointDir = null;
         private int keepCheckpoints = 2;
         private boolean keepBest = false;
+        private double loraPlusLrRatio = 0.0;
 
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder maxSteps(long v) { maxSteps = v; return this; }
@@ -148,11 +168,13 @@ public record TrainingConfig(
         public Builder checkpointDir(Path v) { checkpointDir = v; return this; }
         public Builder keepCheckpoints(int v) { keepCheckpoints = v; return this; }
         public Builder keepBest(boolean v) { keepBest = v; return this; }
+        /** LoRA+: B's learning rate is {@code ratio} times A's (PEFT's {@code loraplus_lr_ratio}); 0 = off. */
+        public Builder loraPlusLrRatio(double ratio) { loraPlusLrRatio = ratio; return this; }
 
         public TrainingConfig build() {
             return new TrainingConfig(epochs, maxSteps, learningRate, batchSize, warmupSteps, schedule, weightDecay,
                 beta1, beta2, eps, maxGradNorm, gradientAccumulation, seed, shuffle, evalEveryEpoch, earlyStoppingPatience,
-                earlyStoppingMetric, higherIsBetter, checkpointEvery, checkpointDir, keepCheckpoints, keepBest);
+                earlyStoppingMetric, higherIsBetter, checkpointEvery, checkpointDir, keepCheckpoints, keepBest, loraPlusLrRatio);
         }
     }
 }

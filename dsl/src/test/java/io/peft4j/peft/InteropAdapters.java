@@ -21,7 +21,10 @@ import java.util.SplittableRandom;
 final class InteropAdapters {
     private InteropAdapters() {}
 
-    static final List<String> KINDS = List.of("lora_qv", "lora_all_rslora", "lora_patterns", "ia3", "prompt");
+    static final List<String> KINDS = List.of("lora_qv", "lora_all_rslora", "lora_patterns", "ia3", "prompt", "dora", "pissa", "pissa_converted");
+
+    /** Kinds saved with {@link AdapterIO#saveConverted} (a plain LoRA adapter of rank 2r for the untouched base). */
+    static boolean converted(String kind) { return kind.equals("pissa_converted"); }
 
     /** The fixture model with adapter {@code kind} applied; returns the PEFT wrapper object. */
     static Object build(String kind, T5Model m) {
@@ -51,8 +54,31 @@ final class InteropAdapters {
             }
             case "prompt":
                 return PromptTuning.random(m, 4, 15);
+            case "dora": {
+                LoraModel<T5Model> l = LoraModel.of(m, LoraConfig.of("q", "v", "o").withRank(4).withAlpha(8).withDora(true).withInit(LoraInit.RANDOM), 16);
+                SplittableRandom r = new SplittableRandom(17);
+                for (LoraLinear layer : l.layers().values()) perturb(((Dora) layer.adapter("default").variant()).magnitude().value(), 0.25, true, r);
+                return l;
+            }
+            case "pissa", "pissa_converted": {
+                // PiSSA on q and v, then A and B moved as training would move them
+                LoraModel<T5Model> l = LoraModel.of(m, LoraConfig.of("q", "v").withRank(4).withAlpha(8).withInit(LoraInit.PISSA), 18);
+                SplittableRandom r = new SplittableRandom(19);
+                for (LoraLinear layer : l.layers().values()) {
+                    perturb(layer.adapter("default").a().value(), 0.05, false, r);
+                    perturb(layer.adapter("default").b().value(), 0.05, false, r);
+                }
+                return l;
+            }
             default: throw new IllegalArgumentException(kind);
         }
+    }
+
+    /** v += scale * N(0,1) (relative: v *= 1 + scale * N(0,1)). */
+    private static void perturb(INDArray v, double scale, boolean relative, SplittableRandom r) {
+        float[] f = v.dup('c').data().asFloat();
+        for (int i = 0; i < f.length; i++) f[i] = (float) (relative ? f[i] * (1 + scale * r.nextGaussian()) : f[i] + scale * r.nextGaussian());
+        v.assign(Nd4j.create(f, v.shape(), 'c'));
     }
 
     static T5Model base() { return T5Model.load(Fixtures.dir("tiny_flan")); }
@@ -62,7 +88,8 @@ final class InteropAdapters {
         for (String k : KINDS) {
             Object a = build(k, base());
             Path dir = out.resolve(k);
-            if (a instanceof LoraModel<?> l) AdapterIO.save(l, dir, SafeTensors.Dtype.F32, "tiny_flan");
+            if (a instanceof LoraModel<?> l && converted(k)) AdapterIO.saveConverted(l, LoraModel.DEFAULT, dir, SafeTensors.Dtype.F32, "tiny_flan");
+            else if (a instanceof LoraModel<?> l) AdapterIO.save(l, dir, SafeTensors.Dtype.F32, "tiny_flan");
             else if (a instanceof Ia3Model<?> i) OtherAdapterIO.saveIa3(i, dir, SafeTensors.Dtype.F32, "tiny_flan");
             else OtherAdapterIO.savePrompt((PromptTuning) a, dir, SafeTensors.Dtype.F32, "tiny_flan");
         }

@@ -200,11 +200,11 @@ class LoraModelTest {
         Files.writeString(tmp.resolve("adapter_config.json"), cfg.toString());
         assertEquals(List.of("some_future_key"), AdapterIO.readLoraConfig(tmp).unknownKeys());
         assertEquals(m.logits(BATCH), AdapterIO.loadLora(tiny(PeftFixtures.tinyGated()), tmp).model().logits(BATCH));
-        cfg.put("use_dora", true);
+        cfg.put("use_qalora", true);
         Files.writeString(tmp.resolve("adapter_config.json"), cfg.toString());
         var e4 = assertThrows(FileFormatException.class, () -> AdapterIO.readLoraConfig(tmp));
-        assertTrue(e4.getMessage().contains("'use_dora' = true"), e4.getMessage());
-        cfg.put("use_dora", false); cfg.put("r", 0);
+        assertTrue(e4.getMessage().contains("'use_qalora' = true"), e4.getMessage());
+        cfg.put("use_qalora", false); cfg.put("r", 0);
         Files.writeString(tmp.resolve("adapter_config.json"), cfg.toString());
         var e5 = assertThrows(FileFormatException.class, () -> AdapterIO.readLoraConfig(tmp));
         assertTrue(e5.getMessage().contains("r = 0"), e5.getMessage());

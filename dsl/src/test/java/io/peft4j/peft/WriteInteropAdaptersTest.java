@@ -14,4 +14,11 @@ class WriteInteropAdaptersTest {
         InteropAdapters.saveAll(Path.of(out));
         CausalInteropAdapters.saveAll(Path.of(out).resolve("causal"));
     }
+
+    @Test
+    void writeGpt2Adapters() {
+        String out = System.getProperty("peft4j.interop.out");
+        Assumptions.assumeTrue(out != null && !out.isBlank(), "set -Dpeft4j.interop.out=DIR to write the interop adapters");
+        Gpt2InteropAdapters.saveAll(Path.of(out).resolve("gpt2"));
+    }
 }

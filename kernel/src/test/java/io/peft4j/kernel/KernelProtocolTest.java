@@ -214,7 +214,7 @@ class KernelProtocolTest {
     }
 
     @Test @Order(6) void interruptStopsSleepingLoopThenBusyLoop() throws Exception {
-        interruptAndCheck("int steps = 0;\nwhile (true) { Thread.sleep(20); steps++; }", "sleeping loop");
+        interruptAndCheck("int steps = 0;\nwhile (true) { steps++; Thread.sleep(20); }", "sleeping loop");
         // a loop that never looks at its interrupt flag stops at the safe point compiled into its back-edge
         interruptAndCheck("long n = 0;\nwhile (n >= 0) { n = (n + 1) % 1000; }", "busy loop");
         // ... even when it swallows every exception
