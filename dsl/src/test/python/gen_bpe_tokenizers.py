@@ -33,7 +33,9 @@ contractions in any case, digits, literal and partial special tokens) and random
 pools of scripts, emoji, combining marks (NFC/NFD pairs) and control characters.
 
 Usage (the venv with tokenizers 0.23 and transformers 5.x; DialogSum from ../shared):
-    /work/pyenv/bin/python dsl/src/test/python/gen_bpe_tokenizers.py [--shared ../shared]
+    /work/pyenv/bin/python dsl/src/test/python/gen_bpe_tokenizers.py [--shared ../shared] [--big /tmp/big-bpe]
+--big also writes a Llama-3-style tokenizer of realistic size (about 27,600 tokens; not committed) with
+examples, for the speed comparison in docs/TOKENIZERS.md.
 """
 import argparse
 import json
@@ -351,11 +353,47 @@ def examples(name, tok, d, all_texts, rng):
     return len(lines)
 
 
+def make_big(shared, out):
+    """A Llama-3-style tokenizer with a realistic vocabulary (about 27,600 tokens from all DialogSum train text,
+    251 specials) and its examples, written to OUT (not committed: 2 MB): for the speed comparison with T5 and an
+    exactness check at a real vocabulary size (BigCheck: every examples.jsonl line, ids and decoded)."""
+    lines = []
+    with open(shared / "datasets" / "dialogsum" / "dialogsum.train.jsonl", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            lines += [d["dialogue"], d["summary"]]
+    tok = Tokenizer(models.BPE(ignore_merges=True))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(LLAMA3_PAT), behavior="isolated", invert=False),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(lines, trainers.BpeTrainer(vocab_size=32000, min_frequency=2, show_progress=False,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.add_special_tokens([AddedToken("<|begin_of_text|>", special=True, normalized=False)]
+                           + [AddedToken(f"<|reserved_special_token_{i}|>", special=True, normalized=False) for i in range(250)])
+    bos = tok.token_to_id("<|begin_of_text|>")
+    tok.post_processor = processors.TemplateProcessing(single="<|begin_of_text|> $A", special_tokens=[("<|begin_of_text|>", bos)])
+    out.mkdir(parents=True, exist_ok=True)
+    tok.save(str(out / "tokenizer.json"))
+    with open(shared / "datasets" / "dialogsum" / "dialogsum.dev.jsonl", encoding="utf-8") as f:
+        dev = [json.loads(l) for l in f]
+    texts = [d["dialogue"] for d in dev] + [d["summary"] for d in dev]
+    with open(OUT / "texts.jsonl", encoding="utf-8") as f:
+        texts += [json.loads(l)["text"] for l in f]
+    with open(out / "examples.jsonl", "w", encoding="utf-8") as f:
+        for t in texts:
+            ids = tok.encode(t).ids
+            f.write(json.dumps({"text": t, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False)}, ensure_ascii=False) + "\n")
+    print(f"big: vocab {tok.get_vocab_size()}, {len(texts)} examples in {out}", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=os.environ.get("PEFT4J_SHARED", str(HERE.parents[3] / ".." / "shared")))
+    ap.add_argument("--big", help="also write a realistic-size Llama-3-style tokenizer and examples to this folder (outside the repo)")
     args = ap.parse_args()
     shared = Path(args.shared)
+    if args.big:
+        make_big(shared, Path(args.big))
     lines = corpus(shared)
     made = {}
     made["gpt2"] = make_gpt2(lines)
