@@ -50,7 +50,7 @@ public final class Generator {
     }
 
     static void checkInterrupt() {
-        if (Thread.currentThread().isInterrupted()) throw new java.util.concurrent.CancellationException("generation interrupted");
+        if (Thread.currentThread().isInterrupted()) throw new io.peft4j.progress.OperationInterruptedException("generate", 0, 0);
     }
 
     /** Greedy search or sampling (one row per input); processors see each row's whole sequence (prefix + new tokens). */
