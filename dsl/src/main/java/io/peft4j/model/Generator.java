@@ -34,7 +34,7 @@ public final class Generator {
      * As {@link #generate(LanguageModel, int[][], int[][], GenerationConfig)}, streaming tokens to
      * {@code listener} and ending rows where {@code stop} says so (both may be null; beam search
      * streams nothing: its tokens are known only at the end). An interrupt of the calling thread
-     * stops decoding between two steps with a {@link java.util.concurrent.CancellationException}.
+     * stops decoding between two steps with an {@link io.peft4j.progress.OperationInterruptedException}.
      */
     public static int[][] generate(LanguageModel m, int[][] ids, int[][] mask, GenerationConfig g,
                                    TokenListener listener, StopCondition stop) {
