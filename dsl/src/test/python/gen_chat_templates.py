@@ -5,7 +5,8 @@ The templates are written from the documented forms of the model families' chat 
 Llama 3.1 with tools, Llama 2, Mistral, Zephyr/TinyLlama, ChatML, Qwen2.5 with tools, Qwen3 with
 thinking and tools, Gemma, Phi-3, a DeepSeek-style one) plus `stress.jinja`, which exercises the
 Jinja constructs beyond them (macros, set blocks, loop controls, filters, tests, str/dict methods,
-Python-style printing of values, the {% generation %} tag).
+Python-style printing of values, the {% generation %} tag) and `pystr.jinja`, which prints the results of
+Python str/dict/list methods and filters on tricky whitespace and unicode).
 
 Each case renders one conversation with `tokenizer.apply_chat_template(messages, chat_template=...,
 tokenize=False, add_generation_prompt=..., tools=..., **kwargs)` and records the text, and the ids of
@@ -30,13 +31,16 @@ TEMPLATES = RES / "chat" / "templates"
 
 TOKENIZER_OF = {"llama3": "llama3", "llama31": "llama3", "chatml": "qwen2", "qwen25": "qwen2", "qwen3": "qwen2",
                 "llama2": "llama2", "mistral": "mistral", "zephyr": "llama2", "gemma": "llama2", "phi3": "llama2",
-                "deepseek": "llama2", "stress": "llama2"}
+                "deepseek": "llama2", "stress": "llama2", "pystr": "llama2"}
 
 U = [{"role": "user", "content": "Summarize: #Person1#: Hi. #Person2#: Hello."}]
 SU = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "  two words  "}]
 SUAU = SU + [{"role": "assistant", "content": "Done."}, {"role": "user", "content": "again"}]
 UAUA = [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello! How can I help?"},
         {"role": "user", "content": "Tell me a joke."}, {"role": "assistant", "content": "Why did the chicken cross the road?"}]
+WS = [{"role": "user", "content": "  Hi   there\tfriend  \n\nnew\u00a0line\u3000end.  "},
+      {"role": "assistant", "content": "\u00e9t\u00e9 \u0130stanbul STRASSE stra\u00dfe \u01c5 x's \u03a3\u039f\u03a3"},
+      {"role": "user", "content": "a\x1cb\x1dc d\u2028e\u0085f 12 \u0663\u0664"}]
 UNI = [{"role": "user", "content": "na\u00efve caf\u00e9 \u6771\u4eac \U0001F642 \u2014  tabs\tand\nnewlines\n"},
        {"role": "assistant", "content": "  ok  "},
        {"role": "user", "content": "{{ 7*7 }} {% if x %}literal{% endif %} <|eot_id|> <|im_end|> </s> [INST]"}]
@@ -66,6 +70,8 @@ def cases():
     for name in ("qwen3", "deepseek", "qwen25", "stress"):
         for agp in (True, False):
             out.append((name, "THINK", THINK, agp, None, {}))
+    for chat in ("WS", "UNI", "THINK", "TOOL_CHAT"):
+        out.append(("pystr", chat, {"WS": WS, "UNI": UNI, "THINK": THINK, "TOOL_CHAT": TOOL_CHAT}[chat], True, None, {}))
     for name in ("llama31", "qwen25", "qwen3"):
         for agp in (True, False):
             out.append((name, "TOOL_CHAT", TOOL_CHAT, agp, TOOLS, {}))

@@ -87,6 +87,49 @@ tj("charsmap_size_lies.json", lambda d: d.update(normalizer={"type": "Precompile
 w(T + "truncated.json", json.dumps(tok)[:40])
 w(T + "not_utf8.json", b'{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["\xc0\x80", 0]]}}')
 
+# BPE tokenizer.json (byte-level and SentencePiece-style): each is refused with the file named
+bpe = {"added_tokens": [{"id": 4, "content": "<s>", "special": True, "normalized": False}],
+       "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True},
+       "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                          "special_tokens": {"<s>": {"id": "<s>", "ids": [4], "tokens": ["<s>"]}}},
+       "decoder": {"type": "ByteLevel"},
+       "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2, "\u0120": 3}, "merges": ["a b"]}}
+def bj(name, mut):
+    d = json.loads(json.dumps(bpe)); mut(d); w(T + "bpe_" + name, json.dumps(d))
+bj("vocab_list.json", lambda d: d["model"].update(vocab=[["a", 0]]))
+bj("vocab_negative_id.json", lambda d: d["model"]["vocab"].update(x=-3))
+bj("vocab_id_huge.json", lambda d: d["model"]["vocab"].update(x=2**31 - 1))
+bj("vocab_id_string.json", lambda d: d["model"]["vocab"].update(x="7"))
+bj("no_merges.json", lambda d: d["model"].pop("merges"))
+bj("merge_three_parts.json", lambda d: d["model"].update(merges=["a b c"]))
+bj("merge_unknown_token.json", lambda d: d["model"].update(merges=["a z"]))
+bj("merge_result_unknown.json", lambda d: d["model"].update(merges=["b a"]))
+bj("merge_pair_bad.json", lambda d: d["model"].update(merges=[["a"]]))
+bj("dropout.json", lambda d: d["model"].update(dropout=0.1))
+bj("fuse_unk_string.json", lambda d: d["model"].update(fuse_unk="yes"))
+bj("pre_tokenizer_unknown.json", lambda d: d.update(pre_tokenizer={"type": "BertPreTokenizer"}))
+bj("normalizer_unknown.json", lambda d: d.update(normalizer={"type": "Nmt"}))
+bj("decoder_unknown.json", lambda d: d.update(decoder={"type": "CTC"}))
+bj("split_bad_regex.json", lambda d: d.update(pre_tokenizer={"type": "Split", "pattern": {"Regex": "(unclosed"}, "behavior": "Isolated", "invert": False}))
+bj("split_bad_behavior.json", lambda d: d.update(pre_tokenizer={"type": "Split", "pattern": {"String": " "}, "behavior": "Sideways", "invert": False}))
+bj("split_no_pattern.json", lambda d: d.update(pre_tokenizer={"type": "Split", "behavior": "Isolated"}))
+bj("metaspace_long_replacement.json", lambda d: d.update(pre_tokenizer={"type": "Metaspace", "replacement": "__", "prepend_scheme": "always"}))
+bj("metaspace_bad_scheme.json", lambda d: d.update(pre_tokenizer={"type": "Metaspace", "replacement": "_", "prepend_scheme": "sometimes"}))
+bj("template_missing_special.json", lambda d: d["post_processor"].update(special_tokens={}))
+bj("template_id_outside.json", lambda d: d["post_processor"]["special_tokens"]["<s>"].update(ids=[99]))
+bj("template_no_sequence.json", lambda d: d["post_processor"].update(single=[{"SpecialToken": {"id": "<s>", "type_id": 0}}]))
+bj("strip_decoder_bad.json", lambda d: d.update(decoder={"type": "Strip", "content": "ab", "start": 1, "stop": 0}))
+bj("strip_decoder_huge.json", lambda d: d.update(decoder={"type": "Strip", "content": " ", "start": 2**40, "stop": 0}))
+bj("added_token_no_content.json", lambda d: d.update(added_tokens=[{"id": 5}]))
+bj("added_token_flag_string.json", lambda d: d.update(added_tokens=[{"id": 5, "content": "x", "special": "yes"}]))
+def deep(n):
+    node = {"type": "NFC"}
+    for _ in range(n):
+        node = {"type": "Sequence", "normalizers": [node]}
+    return node
+bj("normalizer_nested.json", lambda d: d.update(normalizer=deep(40)))
+w(T + "bpe_model_type_wordpiece.json", json.dumps({"model": {"type": "WordPiece", "vocab": {"a": 0}}}))
+
 P = "spiece/"
 def varint(v):
     out = b""

@@ -16,6 +16,7 @@ public final class Main implements Callable<Integer> {
     /** One line per subcommand; keep alphabetical to ease merges. */
     static final Object[] SUBCOMMANDS = {
         new BenchCommand(),
+        new ChatTemplateCommand(),
         new DemoCommand(),
         new EnvCommand(),
         new GenDataCommand(),

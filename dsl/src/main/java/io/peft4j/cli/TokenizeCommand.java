@@ -19,15 +19,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 /**
- * {@code bin/peft4j tokenize --tokenizer DIR}: JSON lines {@code {"text": ...}} on stdin, one
- * {@code {"ids": [...]}} per line on stdout (end-of-sequence appended, literal special-token strings
- * recognised, no truncation), flushed per line. A bad line is answered with {@code {"error": ...}};
+ * {@code bin/peft4j tokenize --tokenizer DIR|ORG/NAME}: JSON lines {@code {"text": ...}} on stdin, one
+ * {@code {"ids": [...]}} per line on stdout, flushed per line: {@code AutoTokenizer(text)["input_ids"]}
+ * for every supported tokenizer (SentencePiece Unigram, byte-level BPE, SentencePiece-style BPE):
+ * special tokens added as the tokenizer's post-processor says (T5: {@code </s>} appended; Llama 3,
+ * Llama 2, Mistral: BOS prepended; GPT-2, Qwen2: none), literal special-token strings recognised,
+ * no truncation. A bad line is answered with {@code {"error": ...}};
  * an unreadable tokenizer ends the run with exit code 2 and one line on stderr naming the file.
  */
-@Command(name = "tokenize", description = "JSON lines {\"text\": ...} in, {\"ids\": [...]} out (</s> appended, no truncation).")
+@Command(name = "tokenize", description = "JSON lines {\"text\": ...} in, {\"ids\": [...]} out (special tokens as the tokenizer's post-processor adds them, no truncation).")
 public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
-            description = "folder with tokenizer.json or spiece.model, or a hub id (only its tokenizer files are fetched)")
+            description = "folder with tokenizer.json (and tokenizer_config.json) or spiece.model, or a hub id (only its tokenizer files are fetched)")
     String tokenizerDir;
 
     @Spec CommandSpec spec;

@@ -12,9 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Encoding throughput: {@code java ... io.peft4j.tools.TokenizerBench TOKENIZER_DIR TEXT_FILE [SECONDS]}.
- * TEXT_FILE is plain text (one text per line) or JSON lines (every string value is a text).
- * Prints tokens/s and texts/s of single-threaded {@link TextTokenizer#encode} after a warm-up.
+ * Encoding throughput: {@code java ... io.peft4j.tools.TokenizerBench TOKENIZER_DIR[,DIR...] TEXT_FILE [SECONDS]}.
+ * TEXT_FILE is plain text (one text per line) or JSON lines (every string value is a text, except
+ * the DialogSum id fields {@code fname}, {@code id} and {@code topic}). Prints, per tokenizer, tokens/s
+ * and texts/s of single-threaded {@link TextTokenizer#encode} after a warm-up of the same length, so
+ * several tokenizers (T5 SentencePiece, byte-level BPE, SentencePiece-style BPE) can be compared on
+ * the same texts in one run.
  */
 public final class TokenizerBench {
     private TokenizerBench() {}
@@ -54,7 +57,9 @@ public final class TokenizerBench {
             if (line.isBlank()) continue;
             if (line.startsWith("{")) {
                 JsonNode n = om.readTree(line);
-                n.fields().forEachRemaining(e -> { if (e.getValue().isTextual()) out.add(e.getValue().asText()); });
+                n.fields().forEachRemaining(e -> {
+                    if (e.getValue().isTextual() && !List.of("fname", "id", "topic").contains(e.getKey())) out.add(e.getValue().asText());
+                });
             } else out.add(line);
         }
         if (out.isEmpty()) throw new IOException(file + ": no texts");
@@ -63,12 +68,17 @@ public final class TokenizerBench {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 2) {
-            System.err.println("usage: TokenizerBench TOKENIZER_DIR TEXT_FILE [SECONDS]");
+            System.err.println("usage: TokenizerBench TOKENIZER_DIR[,DIR...] TEXT_FILE [SECONDS]");
             System.exit(2);
         }
-        TextTokenizer tok = TextTokenizer.load(Path.of(args[0]));
         List<String> texts = readTexts(Path.of(args[1]));
         double secs = args.length > 2 ? Double.parseDouble(args[2]) : 3;
-        System.out.println(tok + ": " + measure(tok, texts, secs));
+        long chars = texts.stream().mapToLong(String::length).sum();
+        System.out.printf("%,d texts, %,d characters from %s; %.1f s per tokenizer after a warm-up of the same length%n",
+            texts.size(), chars, args[1], secs);
+        for (String dir : args[0].split(",")) {
+            TextTokenizer tok = TextTokenizer.load(Path.of(dir));
+            System.out.println(tok + ": " + measure(tok, texts, secs));
+        }
     }
 }

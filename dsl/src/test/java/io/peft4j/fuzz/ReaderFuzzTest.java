@@ -5,6 +5,8 @@ import io.peft4j.hf.FileFormatException;
 import io.peft4j.hf.SafeTensors;
 import io.peft4j.hf.TextTokenizer;
 import io.peft4j.hf.TokenizerFileException;
+import io.peft4j.hf.chat.ChatTemplate;
+import io.peft4j.hf.chat.ChatTemplateException;
 import io.peft4j.model.t5.T5Config;
 import io.peft4j.model.t5.T5Model;
 import io.peft4j.peft.AdapterIO;
@@ -24,6 +26,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Property-based fuzzing of every file reader: valid seed files ({@link Seeds}) get one to four
@@ -68,6 +71,17 @@ class ReaderFuzzTest {
         Path tj = Seeds.freshDir("seeds-tok-json"), sp = Seeds.freshDir("seeds-spiece");
         write(tj, "tokenizer.json", Seeds.TOKENIZER_JSON);
         write(sp, "spiece.model", Seeds.SPIECE_MODEL);
+        Path bj = Seeds.freshDir("seeds-bpe"), bs = Seeds.freshDir("seeds-spm-bpe");
+        write(bj, "tokenizer.json", Seeds.BPE_TOKENIZER_JSON);
+        write(bs, "tokenizer.json", Seeds.SPM_BPE_TOKENIZER_JSON);
+        TextTokenizer bpe = TextTokenizer.load(bj), spmBpe = TextTokenizer.load(bs);
+        assertEquals("<|begin_of_text|>hello there", bpe.decode(bpe.encode("hello there"), false));
+        assertEquals(bpe.bosId(), -1);   // no tokenizer_config.json: no named BOS, but the template still adds it
+        assertEquals(262, bpe.encode("hello")[0]);
+        assertEquals("hello \u00e9", spmBpe.decode(spmBpe.encode("hello \u00e9")));
+        assertEquals(1, spmBpe.encode("x")[0]);
+        assertTrue(ChatTemplate.of(new String(Seeds.CHAT_TEMPLATE, java.nio.charset.StandardCharsets.UTF_8))
+            .render(List.of(new ChatTemplate.Message("user", "hey")), true).contains("<|assistant|>0ey"));
         TextTokenizer a = TextTokenizer.load(tj), b = TextTokenizer.load(sp);
         assertArrayEquals(a.encode("hello Aworld"), b.encode("hello Aworld"));
         assertEquals("hello aworld", a.decode(a.encode("hello Aworld")));   // 'A' -> 'a' by the charsmap
@@ -104,9 +118,10 @@ class ReaderFuzzTest {
 
     private static Object useTokenizer(Path dir) throws IOException {
         TextTokenizer t = TextTokenizer.load(dir);
-        for (String s : List.of("hello world", "Ahe\u00e9 <unk></s> the  \u2581 A\u0000", "", "\ud83d\ude00 x"))
-            t.decode(t.encode(s));
-        int[] all = new int[t.vocabSize()];
+        for (String s : List.of("hello world", "Ahe\u00e9 <unk></s> the  \u2581 A\u0000", "", "\ud83d\ude00 x",
+                "<|begin_of_text|>hello [X] there's 12345\n\n  \u00e9\u0301", "\ud800 lone"))
+            t.decode(t.encode(s), false);
+        int[] all = new int[Math.min(t.vocabSize(), 200_000)];
         for (int i = 0; i < all.length; i++) all[i] = i;
         return t.decode(all);
     }
@@ -115,6 +130,29 @@ class ReaderFuzzTest {
         Path d = Seeds.freshDir("tok-json");
         write(d, "tokenizer.json", Mutations.apply(Seeds.TOKENIZER_JSON, ms, Mutation.Format.TEXT));
         Verdict.check("tokenizer.json", "tokenizer.json", () -> useTokenizer(d), TFE);
+    }
+
+    /** A byte-level BPE tokenizer.json (Llama 3 style) mutated. */
+    @Property void bpeTokenizerJson(@ForAll("text") List<Mutation> ms) {
+        Path d = Seeds.freshDir("bpe-json");
+        write(d, "tokenizer.json", Mutations.apply(Seeds.BPE_TOKENIZER_JSON, ms, Mutation.Format.TEXT));
+        Verdict.check("bpe tokenizer.json", "tokenizer.json", () -> useTokenizer(d), TFE);
+    }
+
+    /** A SentencePiece-style BPE tokenizer.json (Llama 2 style) mutated. */
+    @Property void spmBpeTokenizerJson(@ForAll("text") List<Mutation> ms) {
+        Path d = Seeds.freshDir("spm-bpe-json");
+        write(d, "tokenizer.json", Mutations.apply(Seeds.SPM_BPE_TOKENIZER_JSON, ms, Mutation.Format.TEXT));
+        Verdict.check("spm-bpe tokenizer.json", "tokenizer.json", () -> useTokenizer(d), TFE);
+    }
+
+    /** A chat template mutated: it renders, or fails with a ChatTemplateException, within its time limit. */
+    @Property void chatTemplate(@ForAll("text") List<Mutation> ms) {
+        String src = new String(Mutations.apply(Seeds.CHAT_TEMPLATE, ms, Mutation.Format.TEXT), java.nio.charset.StandardCharsets.UTF_8);
+        ChatTemplate t = ChatTemplate.of(src).withSpecialTokens(java.util.Map.of("bos_token", "<s>"))
+            .withLimits(new ChatTemplate.Limits(java.time.Duration.ofSeconds(2), 100_000, 100_000, 10_000, 10_000, 16));
+        Verdict.check("chat template", "", () -> t.render(List.of(new ChatTemplate.Message("system", "be brief"),
+            new ChatTemplate.Message("user", "hello {{ x }}")), true), List.of(ChatTemplateException.class));
     }
 
     @Property void spieceModel(@ForAll("binary") List<Mutation> ms) {
@@ -134,7 +172,8 @@ class ReaderFuzzTest {
     }
 
     @AfterContainer static void summary() {
-        for (String t : List.of("safetensors", "config.json", "T5Model.load", "adapter", "tokenizer.json", "spiece.model", "jsonl", "csv"))
+        for (String t : List.of("safetensors", "config.json", "T5Model.load", "adapter", "tokenizer.json", "bpe tokenizer.json",
+                "spm-bpe tokenizer.json", "chat template", "spiece.model", "jsonl", "csv"))
             System.out.println(Verdict.summary(t));
     }
 }

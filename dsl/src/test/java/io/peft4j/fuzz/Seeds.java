@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -44,6 +45,14 @@ final class Seeds {
     static final byte[] SAFETENSORS_F32, SAFETENSORS_F16, SAFETENSORS_BF16;
     static final byte[] CONFIG_JSON, MODEL_SAFETENSORS, ADAPTER_CONFIG, ADAPTER_SAFETENSORS;
     static final byte[] TOKENIZER_JSON, SPIECE_MODEL, JSONL, CSV;
+    /** Byte-level BPE (Llama 3 style: NFC, Split + ByteLevel, added tokens, BOS template) and SentencePiece-style BPE. */
+    static final byte[] BPE_TOKENIZER_JSON, SPM_BPE_TOKENIZER_JSON;
+    /** A chat template using loops, namespace, filters, string methods and slices. */
+    static final byte[] CHAT_TEMPLATE = ("{%- set ns = namespace(n=messages|length - 1) -%}\n"
+        + "{% for m in messages[::-1] %}{% if m.role == 'user' and m.content.startswith('h') %}{% set ns.n = loop.index0 %}{% endif %}{% endfor %}\n"
+        + "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m.content | trim }}{% if not loop.last %}\n{% endif %}{% endfor %}\n"
+        + "{% if add_generation_prompt %}<|assistant|>{{ ns.n }}{{ messages[0].content[1:3] }}{{ 'x' * 2 }}{{ {'a': [1, none]} | tojson }}{% endif %}")
+        .getBytes(StandardCharsets.UTF_8);
 
     static {
         try {
@@ -70,6 +79,8 @@ final class Seeds {
             ADAPTER_SAFETENSORS = Files.readAllBytes(adapter.resolve(AdapterIO.WEIGHTS));
 
             TOKENIZER_JSON = tokenizerJson();
+            BPE_TOKENIZER_JSON = bpeTokenizerJson(true);
+            SPM_BPE_TOKENIZER_JSON = bpeTokenizerJson(false);
             SPIECE_MODEL = spieceModel();
             JSONL = ("{\"id\": \"a1\", \"dialogue\": \"#Person1#: Hi.\\n#Person2#: Hello.\", \"summary\": \"They greet.\", \"topic\": \"greeting\"}\n"
                 + "{\"fname\": \"b2\", \"dialogue\": \"A: 1 2 3\", \"summary1\": \"Counting.\", \"summary2\": \"Numbers.\", \"topic1\": \"math\"}\n"
@@ -124,6 +135,70 @@ final class Seeds {
         ArrayNode vocab = model.putArray("vocab");
         for (int i = 0; i < PIECES.length; i++) vocab.addArray().add(PIECES[i]).add(score(i));
         model.put("byte_fallback", false);
+        return om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+    }
+
+    /** A small BPE tokenizer.json: byte-level (bytes as characters) or SentencePiece-style (with <0xNN> pieces). */
+    private static byte[] bpeTokenizerJson(boolean byteLevel) throws IOException {
+        ObjectMapper om = new ObjectMapper();
+        ObjectNode root = om.createObjectNode();
+        root.put("version", "1.0");
+        ObjectNode model = om.createObjectNode();
+        model.put("type", "BPE");
+        ObjectNode vocab = model.putObject("vocab");
+        ArrayNode merges = model.putArray("merges");
+        int id = 0;
+        ArrayNode added = root.putArray("added_tokens");
+        if (byteLevel) {
+            for (int b = 0; b < 256; b++) vocab.put(String.valueOf(io.peft4j.hf.tokenizer.ByteLevel.charOf(b)), id++);
+            String[][] ms = {{"h", "e"}, {"\u0120", "t"}, {"\u0120t", "he"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}};
+            for (String[] m : ms) { vocab.put(m[0] + m[1], id++); merges.addArray().add(m[0]).add(m[1]); }
+            model.put("ignore_merges", true);
+            root.putObject("normalizer").put("type", "NFC");
+            ObjectNode pre = root.putObject("pre_tokenizer");
+            pre.put("type", "Sequence");
+            ArrayNode steps = pre.putArray("pretokenizers");
+            steps.addObject().put("type", "Split").put("behavior", "Isolated").put("invert", false)
+                .putObject("pattern").put("Regex", "(?i:'s|'t)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+            steps.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("use_regex", false);
+            root.putObject("decoder").put("type", "ByteLevel");
+            for (String t : List.of("<|begin_of_text|>", "<|eot_id|>"))
+                added.addObject().put("id", id++).put("content", t).put("special", true).put("normalized", false);
+            added.addObject().put("id", id++).put("content", "[X]").put("special", false).put("normalized", true).put("single_word", true).put("rstrip", true);
+        } else {
+            for (String t : List.of("<unk>", "<s>", "</s>")) {
+                added.addObject().put("id", id).put("content", t).put("special", true).put("normalized", false);
+                vocab.put(t, id++);
+            }
+            for (int b = 0; b < 256; b++) vocab.put(String.format("<0x%02X>", b), id++);
+            for (String t : List.of("\u2581", "h", "e", "l", "o", "\u2581h", "el", "\u2581hel", "lo")) vocab.put(t, id++);
+            String[][] ms = {{"\u2581", "h"}, {"e", "l"}, {"\u2581h", "el"}, {"l", "o"}};
+            for (String[] m : ms) merges.add(m[0] + " " + m[1]);
+            model.put("unk_token", "<unk>").put("byte_fallback", true).put("fuse_unk", true);
+            ObjectNode norm = root.putObject("normalizer");
+            norm.put("type", "Sequence");
+            ArrayNode ns = norm.putArray("normalizers");
+            ns.addObject().put("type", "Prepend").put("prepend", "\u2581");
+            ns.addObject().put("type", "Replace").put("content", "\u2581").putObject("pattern").put("String", " ");
+            ObjectNode dec = root.putObject("decoder");
+            dec.put("type", "Sequence");
+            ArrayNode ds = dec.putArray("decoders");
+            ds.addObject().put("type", "Replace").put("content", " ").putObject("pattern").put("String", "\u2581");
+            ds.addObject().put("type", "ByteFallback");
+            ds.addObject().put("type", "Fuse");
+            ds.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
+        }
+        ObjectNode post = root.putObject("post_processor");
+        String bos = byteLevel ? "<|begin_of_text|>" : "<s>";
+        post.put("type", "TemplateProcessing");
+        ArrayNode single = post.putArray("single");
+        single.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 0);
+        single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        ObjectNode st = post.putObject("special_tokens").putObject(bos);
+        st.put("id", bos);
+        st.putArray("ids").add(byteLevel ? 262 : 1);
+        st.putArray("tokens").add(bos);
+        root.set("model", model);
         return om.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
     }
 

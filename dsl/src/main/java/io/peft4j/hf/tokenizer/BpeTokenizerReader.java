@@ -35,9 +35,12 @@ import java.util.regex.Pattern;
  * <h2>tokenizer_config.json (optional)</h2>
  * As transformers 5's {@code TokenizersBackend}: the named special tokens ({@code bos_token},
  * {@code eos_token}, ... as strings or {@code {"content": ...}}) give {@link BpeTokenizer#bosId()}
- * etc., and those the tokenizer does not know yet are added as special tokens; when
- * {@code add_bos_token} or {@code add_eos_token} is present, or there is no post-processor, the
- * post-processor becomes "BOS if add_bos_token, the sequence, EOS if add_eos_token".
+ * etc., and those not yet among the added tokens are added as special tokens (so a named token that
+ * is only a vocabulary entry becomes one id wherever it appears in text, and decode skips it);
+ * entries of {@code added_tokens_decoder} that are new or whose flags differ from tokenizer.json's
+ * are added first (their flags win), as transformers does.
+ * {@code add_bos_token} / {@code add_eos_token} are ignored: transformers 5 drops them when a
+ * {@code tokenizer.json} exists, so the file's post-processor alone decides the special tokens.
  *
  * <p>Every problem is a {@link TokenizerFileException} naming the file and the JSON path.
  */
@@ -56,13 +59,15 @@ public final class BpeTokenizerReader {
      */
     public static BpeTokenizer read(JsonNode root, Path file, JsonNode config, Path configFile) throws TokenizerFileException {
         Map<String, String> specials;
+        List<AddedVocabulary.Token> decoderTokens;
         try {
             specials = config == null ? Map.of() : specialTokens(config);
+            decoderTokens = config == null ? List.of() : addedTokensDecoder(config.get("added_tokens_decoder"), specials);
         } catch (IllegalArgumentException e) {
             throw new TokenizerFileException(configFile, e.getMessage(), e);
         }
         try {
-            return build(root, file, config, specials);
+            return build(root, file, config, specials, decoderTokens);
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new TokenizerFileException(file, e.getMessage(), e);
         } catch (StackOverflowError e) {
@@ -83,7 +88,8 @@ public final class BpeTokenizerReader {
         return n;
     }
 
-    private static BpeTokenizer build(JsonNode root, Path file, JsonNode config, Map<String, String> specials) {
+    private static BpeTokenizer build(JsonNode root, Path file, JsonNode config, Map<String, String> specials,
+                                      List<AddedVocabulary.Token> decoderTokens) {
         JsonNode model = root.get("model");
         BpeModel bpe = model(model);
         Normalizer normalizer = normalizer(root.get("normalizer"), "normalizer", 0);
@@ -106,9 +112,16 @@ public final class BpeTokenizerReader {
             }
         }
         added.add(tokens, bpe, normalizer);
-        // transformers adds the named special tokens of tokenizer_config.json it does not know yet
         List<AddedVocabulary.Token> extra = new ArrayList<>();
         if (config != null) {
+            // transformers re-adds the added_tokens_decoder entries that differ from tokenizer.json (their flags win) ...
+            List<AddedVocabulary.Token> changed = new ArrayList<>();
+            for (AddedVocabulary.Token t : decoderTokens) {
+                int id = added.id(t.content());
+                if (id < 0 || !t.equals(added.get(id))) changed.add(t);
+            }
+            if (!changed.isEmpty()) added.add(changed, bpe, normalizer);
+            // ... then adds the named special tokens it does not know yet
             for (String name : SPECIAL_TOKEN_NAMES) {
                 String s = specials.get(name);
                 if (s != null && added.id(s) < 0) extra.add(configToken(config.get(name), s));
@@ -127,13 +140,36 @@ public final class BpeTokenizerReader {
         PreTokenizer pre = preTokenizer(root.get("pre_tokenizer"), "pre_tokenizer", 0);
         JsonNode pp = root.get("post_processor");
         PostProcessor post = postProcessor(pp, "post_processor", 0, added, bpe);
-        if (config != null && (config.has("add_bos_token") || config.has("add_eos_token") || pp == null || pp.isNull())) {
-            boolean addBos = config.path("add_bos_token").asBoolean(false), addEos = config.path("add_eos_token").asBoolean(false);
-            int bos = idOf(specials.get("bos_token"), added, bpe), eos = idOf(specials.get("eos_token"), added, bpe);
-            post = new PostProcessor.Template(addBos && bos >= 0 ? new int[]{bos} : new int[0], addEos && eos >= 0 ? new int[]{eos} : new int[0]);
-        }
+        int limit = Math.max(bpe.idLimit(), added.maxId() + 1);
+        if (post != null && post.maxId() >= limit)
+            throw new IllegalArgumentException("post_processor adds id " + post.maxId() + ", outside the vocabulary [0, " + limit + ")");
         Decoder decoder = decoder(root.get("decoder"), "decoder", 0);
         return new BpeTokenizer(bpe, added, normalizer, pre, post, decoder, specials, file.toString());
+    }
+
+    /** tokenizer_config.json's added_tokens_decoder ({"id": {"content", flags}}), in id order; named tokens are special. */
+    private static List<AddedVocabulary.Token> addedTokensDecoder(JsonNode atd, Map<String, String> specials) {
+        List<AddedVocabulary.Token> out = new ArrayList<>();
+        if (atd == null || !atd.isObject()) return out;
+        java.util.TreeMap<Long, JsonNode> byId = new java.util.TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = atd.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            try {
+                byId.put(Long.parseLong(e.getKey()), e.getValue());
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException("added_tokens_decoder key \"" + Json.abbreviate(e.getKey()) + "\" is not an integer id");
+            }
+        }
+        for (Map.Entry<Long, JsonNode> e : byId.entrySet()) {
+            JsonNode t = e.getValue();
+            if (!t.isObject() || !t.path("content").isTextual() || t.get("content").asText().isEmpty())
+                throw new IllegalArgumentException("added_tokens_decoder[\"" + e.getKey() + "\"] needs a non-empty string \"content\"");
+            String content = t.get("content").asText();
+            boolean special = t.path("special").asBoolean(false) || specials.containsValue(content);
+            out.add(new AddedVocabulary.Token(content, t.path("single_word").asBoolean(false), t.path("lstrip").asBoolean(false),
+                t.path("rstrip").asBoolean(false), t.has("normalized") ? t.get("normalized").asBoolean() : !special, special));
+        }
+        return out;
     }
 
     private static int idOf(String token, AddedVocabulary added, BpeModel bpe) {
@@ -149,7 +185,14 @@ public final class BpeTokenizerReader {
         return new AddedVocabulary.Token(content, false, false, false, false, true);
     }
 
-    /** The named special tokens of a tokenizer_config.json that are set (strings or {"content": ...}). */
+    /**
+     * The named special tokens of a tokenizer_config.json that are set (strings or
+     * {@code {"content": ...}}), by name ({@code bos_token} -> {@code "<s>"}).
+     *
+     * @throws IllegalArgumentException naming the entry that is neither
+     */
+    public static Map<String, String> specialTokenStrings(JsonNode config) { return specialTokens(config); }
+
     static Map<String, String> specialTokens(JsonNode config) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String name : SPECIAL_TOKEN_NAMES) {
@@ -177,8 +220,8 @@ public final class BpeTokenizerReader {
             if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0)
                 throw new IllegalArgumentException("BPE model: model.vocab[\"" + Json.abbreviate(e.getKey()) + "\"] is " + Json.abbreviate(id.toString())
                     + "; expected a non-negative integer id");
-            if (id.asInt() > 50_000_000)
-                throw new IllegalArgumentException("BPE model: model.vocab[\"" + Json.abbreviate(e.getKey()) + "\"] id " + id.asInt() + " is implausibly large (limit 50,000,000)");
+            if (id.asInt() > 10_000_000)
+                throw new IllegalArgumentException("BPE model: model.vocab[\"" + Json.abbreviate(e.getKey()) + "\"] id " + id.asInt() + " is implausibly large (limit 10,000,000)");
             v.put(e.getKey(), id.asInt());
         }
         JsonNode merges = model.get("merges");

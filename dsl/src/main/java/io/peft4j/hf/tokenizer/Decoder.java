@@ -50,7 +50,7 @@ sealed interface Decoder {
             List<String> out = new ArrayList<>(tokens.size());
             for (String t : tokens) {
                 if (t.isEmpty()) { out.add(t); continue; }
-                Matcher m = pattern.matcher(t);
+                Matcher m = pattern.matcher(Regexes.input(pattern, t));
                 StringBuilder sb = new StringBuilder(t.length());
                 int prev = 0;
                 while (m.find()) {

@@ -41,7 +41,7 @@ sealed interface Normalizer {
     /** Replaces every match of a pattern (literal or regex) with a string. */
     record Replace(Pattern pattern, String content) implements Normalizer {
         @Override public String normalize(String s) {
-            Matcher m = pattern.matcher(s);
+            Matcher m = pattern.matcher(Regexes.input(pattern, s));
             if (!m.find()) return s;
             StringBuilder sb = new StringBuilder(s.length() + 16);
             int prev = 0;

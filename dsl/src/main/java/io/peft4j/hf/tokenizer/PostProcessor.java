@@ -10,6 +10,9 @@ import java.util.List;
 sealed interface PostProcessor {
     int[] process(int[] ids);
 
+    /** The largest id this processor adds, or -1. */
+    int maxId();
+
     /** Ids to put before and after the sequence (TemplateProcessing, Roberta/Bert processing). */
     record Template(int[] before, int[] after) implements PostProcessor {
         @Override public int[] process(int[] ids) {
@@ -19,11 +22,20 @@ sealed interface PostProcessor {
             System.arraycopy(after, 0, out, before.length + ids.length, after.length);
             return out;
         }
+
+        @Override public int maxId() {
+            int m = -1;
+            for (int x : before) m = Math.max(m, x);
+            for (int x : after) m = Math.max(m, x);
+            return m;
+        }
     }
 
     /** Leaves the ids alone (ByteLevel: offsets only). */
     record Identity() implements PostProcessor {
         @Override public int[] process(int[] ids) { return ids; }
+
+        @Override public int maxId() { return -1; }
     }
 
     /** Processors applied in order. */
@@ -34,5 +46,7 @@ sealed interface PostProcessor {
             for (PostProcessor p : steps) ids = p.process(ids);
             return ids;
         }
+
+        @Override public int maxId() { return steps.stream().mapToInt(PostProcessor::maxId).max().orElse(-1); }
     }
 }

@@ -131,7 +131,7 @@ sealed interface PreTokenizer {
     static List<int[]> matches(Pattern p, String s, boolean invert) {
         List<int[]> ms = new ArrayList<>();
         if (s.isEmpty()) { ms.add(new int[]{0, 0, invert ? 1 : 0}); return ms; }
-        Matcher m = p.matcher(s);
+        Matcher m = p.matcher(Regexes.input(p, s));
         int prev = 0;
         int yes = invert ? 0 : 1, no = invert ? 1 : 0;
         while (m.find()) {
