@@ -162,6 +162,27 @@ class AdapterCombinerTest {
         assertFalse(lora.adapters().containsKey("n"));
     }
 
+    /** svd_clamp: torch.quantile's interpolation (numbers from torch 2.13), and the result's factors within [-q, q]. */
+    @Test
+    void svdClampUsesTorchsQuantileAndBoundsTheFactors() {
+        double[] v = {0.3, -1.2, 2.5, 0.0, 0.7, -0.4, 1.1};
+        double[][] want = {{0.0, -1.2}, {0.1, -0.72}, {0.5, 0.3}, {0.9, 1.66}, {0.99, 2.416}, {1.0, 2.5}};
+        for (double[] w : want) assertEquals(w[1], TruncatedSvd.quantile(v, w[0]), 1e-12, "quantile " + w[0]);
+        LoraModel<LanguageModel> lora = model();
+        LoraConfig plain = LoraConfig.of("attn.q", "attn.v").withRank(4).withAlpha(8).withInit(LoraInit.RANDOM);
+        lora.addAdapter("a", plain, 1);
+        lora.addAdapter("b", plain, 2);
+        AdapterCombiner.combine(lora, List.of("a", "b"), "free", CombineOptions.of(Combination.SVD, 1, 1));
+        AdapterCombiner.combine(lora, List.of("a", "b"), "clamped", CombineOptions.of(Combination.SVD, 1, 1).withSvdClamp(0.9));
+        LoraLinear l = lora.layers().get(lora.targetedModules("a").get(0));
+        double[] all = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(AdapterCombiner.doubles(l.adapter("free").b().value())),
+            java.util.Arrays.stream(AdapterCombiner.doubles(l.adapter("free").a().value()))).toArray();
+        double hi = TruncatedSvd.quantile(all, 0.9);
+        assertEquals(hi, Math.max(l.adapter("clamped").a().value().amaxNumber().doubleValue(), l.adapter("clamped").b().value().amaxNumber().doubleValue()), 1e-5,
+            "clamped to the 0.9 quantile of the unclamped factors");
+        assertTrue(Math.max(l.adapter("free").a().value().amaxNumber().doubleValue(), l.adapter("free").b().value().amaxNumber().doubleValue()) > hi + 1e-3);
+    }
+
     @Test
     void dareMasksAreSeededAndRepeatable() {
         LoraModel<LanguageModel> lora = model();
