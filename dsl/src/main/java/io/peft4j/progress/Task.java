@@ -87,6 +87,9 @@ public final class Task implements AutoCloseable {
     @Override public void close() {
         if (closed) return;
         closed = true;
+        // an interrupt seen by code below this task (a safe point of its own, not advance/tick) still
+        // unwinds through here with the flag kept: report it as such, not as "done"
+        if (outcome.equals("done") && Thread.currentThread() == thread && thread.isInterrupted()) outcome = "interrupted";
         Progress.end(this, outcome);
     }
 
