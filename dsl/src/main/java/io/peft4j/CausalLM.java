@@ -34,6 +34,21 @@ public final class CausalLM extends Model {
         return (CausalLM) new CausalLM(m, tokenizerOf(dir, m), id, revision, GenerationConfig.forModel(dir, m)).rememberFolder(dir);
     }
 
+    private static CausalLM demo;
+
+    /**
+     * The embedded decoder-only demo model: a small Llama-shaped model (grouped-query attention,
+     * SwiGLU, RMSNorm, rotary positions, tied embeddings) with its own byte-level BPE vocabulary,
+     * pretrained by the project ({@code bin/peft4j pretrain-causal-demo}) as a causal language model
+     * on its own dialogue data; its recipe is in {@code io/peft4j/demo/causal/RECIPE.md}. No
+     * download. Each call returns a fresh copy.
+     */
+    public static synchronized CausalLM demo() {
+        if (demo == null) demo = fromFolder(Model.embeddedFolder("demo/causal", java.util.List.of("config.json", "model.safetensors",
+            "tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json", "RECIPE.md")), "peft4j/demo-llama", "embedded");
+        return demo.copy();
+    }
+
     @Override public CausalLM copy() {
         return (CausalLM) new CausalLM(model().copy(), tokenizer(), id(), revision(), generationConfig()).rememberFolder(folder());
     }

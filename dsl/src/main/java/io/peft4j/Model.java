@@ -107,6 +107,30 @@ public abstract sealed class Model permits T5, CausalLM {
     public Path folder() { return folder; }
 
     /** Records the folder the model came from ({@link #save} copies its tokenizer files). */
+    /**
+     * The folder of a model embedded in the library's resources ({@code io/peft4j/<dir>}): the
+     * resource folder itself when it is on the file system, else the listed files copied to a fresh
+     * temporary folder (the library runs from a jar).
+     */
+    static Path embeddedFolder(String dir, java.util.List<String> files) {
+        java.net.URL url = Model.class.getResource(dir + "/config.json");
+        if (url == null) throw new IllegalStateException("the embedded model is missing from the class path (io/peft4j/" + dir + ")");
+        try {
+            if (url.getProtocol().equals("file")) return Path.of(url.toURI()).getParent();
+            Path tmp = java.nio.file.Files.createTempDirectory("peft4j-" + dir.replace('/', '-'));
+            for (String f : files) {
+                try (java.io.InputStream in = Model.class.getResourceAsStream(dir + "/" + f)) {
+                    if (in != null) java.nio.file.Files.copy(in, tmp.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            return tmp;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     Model rememberFolder(Path dir) { this.folder = dir; return this; }
 
     /**

@@ -5,14 +5,7 @@ import io.peft4j.model.GenerationConfig;
 import io.peft4j.model.t5.T5Config;
 import io.peft4j.model.t5.T5Model;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -55,22 +48,7 @@ public final class T5 extends Model {
     }
 
     static Path demoFolder() {
-        URL url = T5.class.getResource("demo/model/config.json");
-        if (url == null) throw new IllegalStateException("the embedded demo model is missing from the class path (io/peft4j/demo/model)");
-        try {
-            if (url.getProtocol().equals("file")) return Path.of(url.toURI()).getParent();
-            Path tmp = Files.createTempDirectory("peft4j-demo");
-            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "generation_config.json")) {
-                try (InputStream in = T5.class.getResourceAsStream("demo/model/" + f)) {
-                    if (in != null) Files.copy(in, tmp.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-            return tmp;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return Model.embeddedFolder("demo/model", List.of("config.json", "model.safetensors", "tokenizer.json", "generation_config.json"));
     }
 
     /** A deep copy of the base weights (no adapters), sharing the tokenizer. */

@@ -19,7 +19,9 @@ import java.util.Objects;
  *   <li>{@code PEFT4J_DIALOGSUM=DIR}: DialogSum ({@code [dialogsum.]train/dev/test.jsonl}) instead of
  *       the project's own dialogues ({@code $PEFT4J_HOME/datasets/dialogues});</li>
  *   <li>{@code PEFT4J_MODEL=DIR}: a Hugging Face T5 / FLAN-T5 folder instead of the embedded
- *       demo model {@link T5#demo()}.</li>
+ *       demo model {@link T5#demo()};</li>
+ *   <li>{@code PEFT4J_CAUSAL_MODEL=DIR}: a Hugging Face decoder-only folder instead of the embedded
+ *       {@link CausalLM#demo()} (the decoder-only tutorial).</li>
  * </ul>
  */
 public final class Tutorial {
@@ -88,6 +90,19 @@ public final class Tutorial {
         if (!Files.isRegularFile(dir.resolve("config.json")))
             throw new IllegalStateException("PEFT4J_MODEL = " + dir + " holds no config.json: point it at a Hugging Face T5 folder");
         return T5.fromFolder(dir, dir.getFileName().toString(), "local");
+    }
+
+    /**
+     * The decoder-only base model of the decoder-only tutorial: {@code PEFT4J_CAUSAL_MODEL}'s folder (a
+     * Hugging Face Llama, Mistral, Qwen2 or GPT-2 folder), else the embedded {@link CausalLM#demo()}.
+     */
+    public CausalLM causalModel() {
+        String m = get("PEFT4J_CAUSAL_MODEL");
+        if (m == null) return CausalLM.demo();
+        Path dir = Path.of(m);
+        if (!Files.isRegularFile(dir.resolve("config.json")))
+            throw new IllegalStateException("PEFT4J_CAUSAL_MODEL = " + dir + " holds no config.json: point it at a Hugging Face decoder-only model folder");
+        return CausalLM.fromFolder(dir, dir.getFileName().toString(), "local");
     }
 
     /** A fresh temporary folder for adapters and results (deleted by the OS's temp cleaning). */
