@@ -88,6 +88,20 @@ public final class Dataset {
         return table.stringColumn(Instructions.MESSAGES).asList();
     }
 
+    /**
+     * Where each record came from, for error messages: the {@link Instructions#ORIGIN} column
+     * ({@code file:line} for instruction files), else {@code row N of 'name'}.
+     */
+    public List<String> origins() {
+        List<String> out = new ArrayList<>(size());
+        boolean has = table.containsColumn(Instructions.ORIGIN);
+        for (int i = 0; i < size(); i++) {
+            String o = has ? table.stringColumn(Instructions.ORIGIN).get(i) : null;
+            out.add(o == null || o.isEmpty() ? "row " + (i + 1) + " of '" + name() + "'" : o);
+        }
+        return out;
+    }
+
     /** The backing table (Tablesaw tables are mutable: treat it as read-only). */
     public Table table() { return table; }
     public PromptTemplate prompt() { return prompt; }

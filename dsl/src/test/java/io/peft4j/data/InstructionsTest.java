@@ -55,7 +55,9 @@ class InstructionsTest {
         String[][] cases = {
             {"{\"prompt\": \"x\"}", ":1: missing field \"response\""},
             {"{\"prompt\": \"x\", \"response\": 3}", ":1: field \"response\" must be a string"},
-            {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", ":1: the last message must be the assistant's"},
+            {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", ":1: the conversation has no assistant turn"},
+            {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}, {\"role\": \"assistant\", \"content\": \"y\"}, {\"role\": \"user\", \"content\": \"z\"}]}",
+                ":1: the last message must be the assistant's"},
             {"{\"messages\": [{\"role\": \"bot\", \"content\": \"x\"}]}", "messages[0]: role \"bot\" is invalid"},
             {"{\"messages\": []}", ":1: \"messages\" must be a non-empty array"},
             {"not json", ":1: not valid JSON"},
