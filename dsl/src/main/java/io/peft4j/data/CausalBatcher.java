@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -109,11 +110,13 @@ public final class CausalBatcher {
      *
      * @throws IllegalStateException when this batcher has no chat template
      */
-    public Encoded encodeConversation(List<java.util.Map<String, Object>> messages, int maxLength, int maxLastTurn) {
+    public Encoded encodeConversation(List<Map<String, Object>> messages, int maxLength, int maxLastTurn) {
         if (chat == null) throw new IllegalStateException("no chat template: use withChatTemplate to batch conversations");
+        if (maxLength < 1 || maxLastTurn < 1)
+            throw new IllegalArgumentException("maxLength " + maxLength + " and maxLastTurn " + maxLastTurn + " must be >= 1");
         ConversationEncoder.Encoded c = chat.encode(messages);
         turnsWithoutEnd += c.turnsWithoutEndToken();
-        return fit(c, maxLength, maxLastTurn);
+        return fit(c, maxLength, Math.min(maxLastTurn, maxLength));
     }
 
     private Encoded fit(ConversationEncoder.Encoded c, int maxLength, int maxLastTurn) {
