@@ -1,6 +1,7 @@
 package io.peft4j.data;
 
 import io.peft4j.hf.TextTokenizer;
+import io.peft4j.hf.chat.ChatTemplate;
 import io.peft4j.model.Batch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -21,6 +23,14 @@ import java.util.Objects;
  * first), keeping the whole response when it fits in {@code maxTargetLength}; how many examples
  * were cut is logged and kept in {@link #truncated()}.
  *
+ * <p>Conversations (records with {@link Instructions#MESSAGES}) need a chat template
+ * ({@link #withChatTemplate}): they are rendered and labelled by a {@link ConversationEncoder} (the
+ * loss on every assistant turn and its end-of-turn token). One longer than the limit keeps its last
+ * assistant turn (at most {@code maxTargetLength} tokens: the content cut from the right, its
+ * end-of-turn tokens kept), drops the template's text after it and loses its earliest tokens (a
+ * BOS stays first); it counts in {@link #truncated()} too. A record that cannot be rendered is an
+ * error naming where it came from ({@link Dataset#origins()}: file and line for instruction files).
+ *
  * <p>Order and bucketing are the {@link Batcher}'s ({@link BatchConfig}); the total length is at
  * most {@code maxSourceLength + maxTargetLength}.
  */
@@ -29,16 +39,33 @@ public final class CausalBatcher {
 
     private final TextTokenizer tokenizer;
     private final BatchConfig config;
-    private int truncated;
+    private final ConversationEncoder chat;   // null: conversations are refused
+    private final String chatOwner;
+    private int truncated, turnsWithoutEnd;
 
-    public CausalBatcher(TextTokenizer tokenizer, BatchConfig config) {
+    public CausalBatcher(TextTokenizer tokenizer, BatchConfig config) { this(tokenizer, config, null, null); }
+
+    private CausalBatcher(TextTokenizer tokenizer, BatchConfig config, ChatTemplate template, String owner) {
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.config = Objects.requireNonNull(config, "config");
         if (tokenizer.eosId() < 0) throw new IllegalArgumentException("the tokenizer has no eos token: a causal example ends with one");
+        this.chat = template == null ? null : new ConversationEncoder(tokenizer, template);
+        this.chatOwner = owner;
+    }
+
+    /**
+     * This batcher, rendering conversations with {@code template} ({@code owner} names whose
+     * template it is in error messages, e.g. the model's id).
+     */
+    public CausalBatcher withChatTemplate(ChatTemplate template, String owner) {
+        return new CausalBatcher(tokenizer, config, Objects.requireNonNull(template, "template"), owner == null ? "the model" : owner);
     }
 
     /** Examples cut by the last {@link #batches} call. */
     public int truncated() { return truncated; }
+
+    /** Assistant turns of the last {@link #batches} call that the chat template ends with no special token (they learn no end of turn). */
+    public int turnsWithoutEndToken() { return turnsWithoutEnd; }
 
     /** One example's ids and labels. */
     public record Encoded(int[] ids, int[] labels) {}
@@ -75,6 +102,61 @@ public final class CausalBatcher {
         return new Encoded(ids, labels);
     }
 
+    /**
+     * Renders and labels a conversation ({@link ConversationEncoder}), then fits it into
+     * {@code maxLength} tokens: a longer one keeps its last assistant turn (at most
+     * {@code maxLastTurn} tokens, its end-of-turn tokens kept), drops the text after it and loses
+     * its earliest tokens, a BOS kept first.
+     *
+     * @throws IllegalStateException when this batcher has no chat template
+     */
+    public Encoded encodeConversation(List<Map<String, Object>> messages, int maxLength, int maxLastTurn) {
+        if (chat == null) throw new IllegalStateException("no chat template: use withChatTemplate to batch conversations");
+        if (maxLength < 1 || maxLastTurn < 1)
+            throw new IllegalArgumentException("maxLength " + maxLength + " and maxLastTurn " + maxLastTurn + " must be >= 1");
+        ConversationEncoder.Encoded c = chat.encode(messages);
+        turnsWithoutEnd += c.turnsWithoutEndToken();
+        return fit(c, maxLength, Math.min(maxLastTurn, maxLength));
+    }
+
+    private Encoded fit(ConversationEncoder.Encoded c, int maxLength, int maxLastTurn) {
+        int[] ids = c.ids(), labels = c.labels();
+        if (ids.length <= maxLength) return new Encoded(ids, labels);
+        truncated++;
+        ConversationEncoder.Turn last = c.turns().get(c.turns().size() - 1);
+        int a = last.start(), ce = last.contentEnd(), b = last.end();
+        int[] turnIdx;   // positions of the kept last-turn tokens
+        if (b - a <= maxLastTurn) turnIdx = range(a, b);
+        else {
+            int endTokens = Math.min(b - ce, maxLastTurn);
+            int[] content = range(a, a + (maxLastTurn - endTokens)), end = range(b - endTokens, b);
+            turnIdx = concat(content, end);
+        }
+        int room = Math.max(0, maxLength - turnIdx.length);
+        int[] headIdx;
+        if (a <= room) headIdx = range(0, a);
+        else {
+            int bos = tokenizer.bosId();
+            headIdx = room > 0 && bos >= 0 && ids[0] == bos ? concat(new int[]{0}, range(a - (room - 1), a)) : range(a - room, a);
+        }
+        int[] keep = concat(headIdx, turnIdx);
+        int[] outIds = new int[keep.length], outLabels = new int[keep.length];
+        for (int i = 0; i < keep.length; i++) { outIds[i] = ids[keep[i]]; outLabels[i] = labels[keep[i]]; }
+        return new Encoded(outIds, outLabels);
+    }
+
+    private static int[] range(int from, int to) {
+        int[] r = new int[Math.max(0, to - from)];
+        for (int i = 0; i < r.length; i++) r[i] = from + i;
+        return r;
+    }
+
+    private static int[] concat(int[] x, int[] y) {
+        int[] r = Arrays.copyOf(x, x.length + y.length);
+        System.arraycopy(y, 0, r, x.length, y.length);
+        return r;
+    }
+
     private int[] check(int[] ids, String text) {
         int vocab = tokenizer.vocabSize();
         for (int id : ids)
@@ -84,20 +166,42 @@ public final class CausalBatcher {
         return ids;
     }
 
-    /** The batches of the whole dataset (its prompt template applied to the sources), each example once. */
+    /**
+     * The batches of the whole dataset, each example once: prompt/response records with the
+     * dataset's prompt template applied to the sources, conversations with the chat template.
+     *
+     * @throws IllegalArgumentException naming the record's origin when a conversation cannot be
+     *         rendered, or when there are conversations and no chat template
+     */
     public List<Batch> batches(Dataset data) {
         truncated = 0;
-        List<String> src = data.sources(), tgt = data.targets();
+        turnsWithoutEnd = 0;
+        List<String> src = data.sources(), tgt = data.targets(), msgs = data.messages();
         int maxLen = config.maxSourceLength() + config.maxTargetLength();
         Encoded[] enc = new Encoded[src.size()];
         int[][] lengths = new int[src.size()][];
+        List<String> origins = null;
         for (int i = 0; i < enc.length; i++) {
-            enc[i] = encode(src.get(i), tgt.get(i), maxLen, config.maxTargetLength());
+            String m = msgs.get(i);
+            if (m == null || m.isEmpty()) enc[i] = encode(src.get(i), tgt.get(i), maxLen, config.maxTargetLength());
+            else {
+                if (origins == null) origins = data.origins();
+                if (chat == null)
+                    throw new IllegalArgumentException(origins.get(i) + ": a conversation (\"messages\") needs a chat template to be rendered; this batcher has none");
+                try {
+                    enc[i] = encodeConversation(ConversationEncoder.parse(m), maxLen, config.maxTargetLength());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(origins.get(i) + ": " + e.getMessage() + " (chat template of " + chatOwner + ")", e);
+                }
+            }
             lengths[i] = enc[i].ids();
         }
         if (truncated > 0)
-            LOG.warn("{} of {} examples of '{}' were longer than {} tokens and lost the start of their prompt", truncated, enc.length,
-                data.name(), maxLen);
+            LOG.warn("{} of {} examples of '{}' were longer than {} tokens and lost the start of their prompt or conversation", truncated,
+                enc.length, data.name(), maxLen);
+        if (turnsWithoutEnd > 0)
+            LOG.warn("{} assistant turns of '{}' end with no special token in the chat template of {}: the model learns their content, not where a turn ends",
+                turnsWithoutEnd, data.name(), chatOwner);
         int pad = tokenizer.padId() >= 0 ? tokenizer.padId() : tokenizer.eosId();
         List<Batch> out = new ArrayList<>();
         for (int[] rows : new Batcher(tokenizer, config).plan(data, lengths)) {

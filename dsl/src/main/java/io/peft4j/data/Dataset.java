@@ -88,6 +88,20 @@ public final class Dataset {
         return table.stringColumn(Instructions.MESSAGES).asList();
     }
 
+    /**
+     * Where each record came from, for error messages: the {@link Instructions#ORIGIN} column
+     * ({@code file:line} for instruction files), else {@code row N of 'name'}.
+     */
+    public List<String> origins() {
+        List<String> out = new ArrayList<>(size());
+        boolean has = table.containsColumn(Instructions.ORIGIN);
+        for (int i = 0; i < size(); i++) {
+            String o = has ? table.stringColumn(Instructions.ORIGIN).get(i) : null;
+            out.add(o == null || o.isEmpty() ? "row " + (i + 1) + " of '" + name() + "'" : o);
+        }
+        return out;
+    }
+
     /** The backing table (Tablesaw tables are mutable: treat it as read-only). */
     public Table table() { return table; }
     public PromptTemplate prompt() { return prompt; }
@@ -208,8 +222,9 @@ public final class Dataset {
 
     /**
      * SHA-256 (hex) of the examples' contents: for each row in order, the columns id, dialogue,
-     * summary, topic and summary1..3 (empty where absent), each length-prefixed UTF-8. Independent
-     * of the table name, the prompt and other columns.
+     * summary, topic and summary1..3 (empty where absent), each length-prefixed UTF-8, then a
+     * conversation's messages where the row has them (so conversations that differ only in earlier
+     * turns differ). Independent of the table name, the prompt and other columns.
      */
     public String fingerprint() {
         MessageDigest md;
@@ -221,6 +236,13 @@ public final class Dataset {
             for (String c : cols) {
                 String v = table.containsColumn(c) ? cell(c, i) : "";
                 byte[] b = (v == null ? "" : v).getBytes(StandardCharsets.UTF_8);
+                md.update(new byte[]{(byte) (b.length >>> 24), (byte) (b.length >>> 16), (byte) (b.length >>> 8), (byte) b.length});
+                md.update(b);
+            }
+            String m = table.containsColumn(Instructions.MESSAGES) ? cell(Instructions.MESSAGES, i) : null;
+            if (m != null && !m.isEmpty()) {
+                byte[] b = m.getBytes(StandardCharsets.UTF_8);
+                md.update((byte) 'M');
                 md.update(new byte[]{(byte) (b.length >>> 24), (byte) (b.length >>> 16), (byte) (b.length >>> 8), (byte) b.length});
                 md.update(b);
             }

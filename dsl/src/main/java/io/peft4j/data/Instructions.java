@@ -22,12 +22,20 @@ import java.util.Set;
  * <p>Records become a {@link Dataset}: the prompt is its source (the {@code dialogue} column), the
  * response its target and reference ({@code summary}); a conversation keeps its messages as JSON in
  * a {@value #MESSAGES} column, the last user turn as source and the last assistant turn as target, so
- * ROUGE and the tables work unchanged. A bad record is an error naming the file, the line and what
- * is wrong; nothing is silently skipped.
+ * ROUGE and the tables work unchanged. Each record's {@code file:line} is kept in the
+ * {@value #ORIGIN} column, for errors found later (e.g. when a chat template renders it). A bad
+ * record is an error naming the file, the line and what is wrong; nothing is silently skipped.
+ *
+ * <p>Training a decoder-only model: a prompt/response record is the plain text prompt + response +
+ * eos with the loss on the response ({@link CausalBatcher}); a conversation is rendered with the
+ * model's chat template, with the loss on every assistant turn's content and its end-of-turn token
+ * ({@link ConversationEncoder}). Encoder-decoder models (T5) take prompt/response records only.
  */
 public final class Instructions {
     /** The column holding a conversation's messages as a JSON array (empty for prompt/response records). */
     public static final String MESSAGES = "messages";
+    /** The column holding each record's {@code file:line}. */
+    public static final String ORIGIN = "origin";
     private static final Set<String> ROLES = Set.of("system", "user", "assistant");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -38,7 +46,8 @@ public final class Instructions {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("instructions: " + file + " is not a file");
         String name = file.getFileName().toString().replaceFirst("\\.jsonl?$", "");
         StringColumn id = StringColumn.create("id"), prompt = StringColumn.create("dialogue"), response = StringColumn.create("summary"),
-            topic = StringColumn.create("topic"), messages = StringColumn.create(MESSAGES);
+            topic = StringColumn.create("topic"), messages = StringColumn.create(MESSAGES),
+            origin = StringColumn.create(ORIGIN);
         int lineNo = 0, row = 0;
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
@@ -50,6 +59,7 @@ public final class Instructions {
                 try { n = JSON.readTree(line); }
                 catch (IOException e) { throw new IllegalArgumentException(where + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e); }
                 if (n == null || !n.isObject()) throw new IllegalArgumentException(where + ": expected a JSON object, got " + (n == null ? "nothing" : n.getNodeType()));
+                origin.append(where);
                 JsonNode idn = n.get("id");
                 id.append(idn != null && idn.isValueNode() ? idn.asText() : name + "_" + row);
                 topic.append(n.hasNonNull("topic") ? n.get("topic").asText() : "");
@@ -73,7 +83,7 @@ public final class Instructions {
             throw new UncheckedIOException("reading " + file, e);
         }
         if (row == 0) throw new IllegalArgumentException("instructions: " + file + " holds no records");
-        return new Dataset(Table.create(name, id, prompt, response, topic, messages));
+        return new Dataset(Table.create(name, id, prompt, response, topic, messages, origin));
     }
 
     private static String text(String where, JsonNode n, String field) {
@@ -101,10 +111,19 @@ public final class Instructions {
             if (role.textValue().equals("user")) lastUser = content.textValue();
             if (role.textValue().equals("assistant")) lastAssistant = content.textValue();
         }
+        if (lastAssistant == null)
+            throw new IllegalArgumentException(where + ": the conversation has no assistant turn (the model learns the assistant's turns); roles present: "
+                + roleList(msgs));
         String lastRole = msgs.get(msgs.size() - 1).get("role").textValue();
-        if (!lastRole.equals("assistant") || lastAssistant == null)
+        if (!lastRole.equals("assistant"))
             throw new IllegalArgumentException(where + ": the last message must be the assistant's (it is what the model learns to answer), got role \"" + lastRole + "\"");
         return new String[]{lastUser, lastAssistant};
+    }
+
+    private static List<String> roleList(JsonNode msgs) {
+        List<String> roles = new java.util.ArrayList<>();
+        for (JsonNode m : msgs) roles.add(m.get("role").textValue());
+        return roles;
     }
 
     /**

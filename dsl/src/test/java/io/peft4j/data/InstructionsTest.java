@@ -33,6 +33,23 @@ class InstructionsTest {
     }
 
     @Test
+    void conversationsThatDifferInEarlierTurnsHaveDifferentFingerprints(@TempDir Path dir) throws IOException {
+        Path a = dir.resolve("a.jsonl"), b = dir.resolve("b.jsonl");
+        String tail = "{\"role\": \"user\", \"content\": \"Again?\"}, {\"role\": \"assistant\", \"content\": \"Yes.\"}]}";
+        Files.writeString(a, "{\"messages\": [{\"role\": \"user\", \"content\": \"One?\"}, {\"role\": \"assistant\", \"content\": \"One.\"}, " + tail + "\n");
+        Files.writeString(b, "{\"messages\": [{\"role\": \"user\", \"content\": \"Two?\"}, {\"role\": \"assistant\", \"content\": \"Two.\"}, " + tail + "\n");
+        Dataset da = Instructions.read(a), db = Instructions.read(b);
+        assertEquals(da.sources(), db.sources());
+        assertEquals(da.targets(), db.targets());
+        assertNotEquals(da.fingerprint(), db.fingerprint());
+        // prompt/response records keep the fingerprint of the same examples without the extra columns
+        Path p = dir.resolve("p.jsonl");
+        Files.writeString(p, "{\"id\": \"x\", \"prompt\": \"Say hi.\", \"response\": \"Hi!\"}\n");
+        assertEquals(Dataset.of("p", List.of(new Example("x", "Say hi.", "Hi!", ""))).fingerprint(), Instructions.read(p).fingerprint());
+        assertEquals(List.of(p + ":1"), Instructions.read(p).origins());
+    }
+
+    @Test
     void oneFileIsSplit80_10_10AndAFolderUsesItsFiles(@TempDir Path dir) throws IOException {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 50; i++) lines.add("{\"prompt\": \"p" + i + "\", \"response\": \"r" + i + "\"}");
@@ -55,7 +72,9 @@ class InstructionsTest {
         String[][] cases = {
             {"{\"prompt\": \"x\"}", ":1: missing field \"response\""},
             {"{\"prompt\": \"x\", \"response\": 3}", ":1: field \"response\" must be a string"},
-            {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", ":1: the last message must be the assistant's"},
+            {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", ":1: the conversation has no assistant turn"},
+            {"{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}, {\"role\": \"assistant\", \"content\": \"y\"}, {\"role\": \"user\", \"content\": \"z\"}]}",
+                ":1: the last message must be the assistant's"},
             {"{\"messages\": [{\"role\": \"bot\", \"content\": \"x\"}]}", "messages[0]: role \"bot\" is invalid"},
             {"{\"messages\": []}", ":1: \"messages\" must be a non-empty array"},
             {"not json", ":1: not valid JSON"},
