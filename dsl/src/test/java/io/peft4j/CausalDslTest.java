@@ -69,6 +69,36 @@ class CausalDslTest {
     }
 
     @Test
+    void aPromptEndingInWhitespaceTrainsOnTheTokensGenerationSees() {
+        // "Summary: " + "Ben" encodes jointly as ... ":", " Ben"; generation is given the prompt's own
+        // tokens (ending in a lone space), so training must start the response right after those
+        var tok = CausalLM.demo().tokenizer();  // byte-level BPE, as real decoder-only models have
+        String prompt = "Summarize the talk.\n\nSummary: ", response = "Ben agrees to meet at noon.";
+        int[] p = tok.encode(prompt), joint = tok.encode(prompt + response);
+        boolean merges = false;
+        for (int i = 0; i < p.length; i++) if (i >= joint.length || p[i] != joint[i]) { merges = true; break; }
+        assertTrue(merges, "precondition: this tokenizer merges the trailing space into the response's first word");
+        CausalBatcher.Encoded e = new CausalBatcher(tok, new BatchConfig(4, 64, 16, false, 0, 0)).encode(prompt, response, 200, 32);
+        assertArrayEquals(p, java.util.Arrays.copyOf(e.ids(), p.length), "the sequence starts with the prompt exactly as generation encodes it");
+        for (int i = 0; i < p.length; i++) assertEquals(-100, e.labels()[i]);
+        int[] rest = java.util.Arrays.copyOfRange(e.ids(), p.length, e.ids().length - 1);
+        assertEquals(response, tok.decode(rest), "then the response, then eos");
+        assertEquals(tok.eosId(), e.ids()[e.ids().length - 1]);
+        // a prompt that does not merge keeps the joint encoding, byte for byte
+        int cleanCases = 0;
+        for (String[] pr : new String[][]{{"Summary:", " Ben agrees."}, {"Summary:\n", "Ben agrees."}, {"Q: hi\nA:", " yes"}, {"Q", " yes"}}) {
+            int[] cp = tok.encode(pr[0]), cj = tok.encode(pr[0] + pr[1]);
+            boolean prefix = cp.length <= cj.length && java.util.Arrays.equals(cp, java.util.Arrays.copyOf(cj, cp.length));
+            if (!prefix) continue;
+            cleanCases++;
+            CausalBatcher.Encoded clean = new CausalBatcher(tok, new BatchConfig(4, 64, 16, false, 0, 0)).encode(pr[0], pr[1], 200, 32);
+            assertArrayEquals(cj, java.util.Arrays.copyOf(clean.ids(), cj.length), pr[0] + pr[1]);
+            assertEquals(cp.length, java.util.Arrays.stream(clean.labels()).takeWhile(v -> v == -100).count());
+        }
+        assertTrue(cleanCases > 0, "at least one prompt/response pair without a merge at the boundary");
+    }
+
+    @Test
     void loraIa3AndFullFineTuningTrainAndCompare(@TempDir Path dir) {
         CausalLM base = TinyModels.llama(3);
         Map<String, INDArray> before = snapshot(base);

@@ -74,10 +74,20 @@ public final class CausalBatcher {
     public Encoded encode(String prompt, String response, int maxLength, int maxResponse) {
         int[] p = check(tokenizer.encode(prompt), prompt);
         int[] full = check(tokenizer.encode(prompt + response), prompt + response);
-        int common = 0;
-        while (common < p.length && common < full.length && p[common] == full[common]) common++;
         int eos = tokenizer.eosId();
+        int promptLen = p.length > 0 && p[p.length - 1] == eos ? p.length - 1 : p.length;  // an eos the post-processor appends
+        int common = 0;
+        while (common < promptLen && common < full.length && p[common] == full[common]) common++;
         int[] resp = Arrays.copyOfRange(full, common, full.length);
+        if (common < promptLen) {
+            // the prompt's last tokens merge with the response's first ones (a prompt ending in a space:
+            // "Summary: " + "Ben" encodes as "Summary", ":", " Ben"). Generation sees the prompt's own
+            // tokens, so train on those followed by the response's: what the model learns to continue
+            // is exactly what it is given at generation time.
+            common = promptLen;
+            full = p;
+            resp = responseTokens(response);
+        }
         if (resp.length == 0 || resp[resp.length - 1] != eos) { resp = Arrays.copyOf(resp, resp.length + 1); resp[resp.length - 1] = eos; }
         int[] head = Arrays.copyOf(full, common);
         boolean cut = false;
@@ -100,6 +110,19 @@ public final class CausalBatcher {
         Arrays.fill(labels, 0, head.length, Batcher.IGNORE);
         System.arraycopy(resp, 0, labels, head.length, resp.length);
         return new Encoded(ids, labels);
+    }
+
+    /** The response's tokens on their own, without the special tokens the post-processor adds. */
+    private int[] responseTokens(String response) {
+        int[] r;
+        try {
+            r = tokenizer.encode(response, false);
+        } catch (UnsupportedOperationException e) {
+            r = tokenizer.encode(response);
+            int bos = tokenizer.bosId();
+            if (r.length > 0 && bos >= 0 && r[0] == bos) r = Arrays.copyOfRange(r, 1, r.length);
+        }
+        return r;
     }
 
     /**
