@@ -69,6 +69,22 @@ class CausalDslTest {
     }
 
     @Test
+    void theEmbeddedDecoderOnlyDemoModelLoadsAndEachCallIsAFreshCopy() throws Exception {
+        CausalLM a = CausalLM.demo(), b = CausalLM.demo();
+        assertEquals("llama", a.family());
+        assertEquals("peft4j/demo-llama", a.id());
+        assertTrue(a.parameterCount() > 2_000_000 && a.parameterCount() < 10_000_000, "a few million parameters: " + a.parameterCount());
+        assertTrue(Files.readString(a.folder().resolve("RECIPE.md")).contains("pretrain-causal-demo"), "the recipe travels with the model");
+        String prompt = "Summarize the following conversation.\n\n#Person1#: Hello, I would like a ticket to Denver.\n#Person2#: Sure.\n\nSummary: ";
+        String out = a.generate(prompt);
+        assertFalse(out.isBlank(), "the base continues the prompt");
+        assertEquals(out, b.generate(prompt), "greedy decoding is deterministic across copies");
+        // a fine-tuned copy leaves the next demo() untouched
+        fullFineTune(a).train(train, FAST.epochs(1));
+        assertEquals(out, CausalLM.demo().generate(prompt));
+    }
+
+    @Test
     void aPromptEndingInWhitespaceTrainsOnTheTokensGenerationSees() {
         // "Summary: " + "Ben" encodes jointly as ... ":", " Ben"; generation is given the prompt's own
         // tokens (ending in a lone space), so training must start the response right after those
