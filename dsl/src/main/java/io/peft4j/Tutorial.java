@@ -115,7 +115,8 @@ public final class Tutorial {
     }
 
     @Override public String toString() {
-        return String.format(Locale.ROOT, "%s preset; data %s; model %s", ci() ? "CI (PEFT4J_CI=1)" : "full-size",
-            dataDir(), hasModelFolder() ? modelDir() : "embedded demo T5");
+        String causal = get("PEFT4J_CAUSAL_MODEL");
+        return String.format(Locale.ROOT, "%s preset; data %s; model %s; decoder-only model %s", ci() ? "CI (PEFT4J_CI=1)" : "full-size",
+            dataDir(), hasModelFolder() ? modelDir() : "embedded demo T5", causal != null ? causal : "embedded demo Llama");
     }
 }
