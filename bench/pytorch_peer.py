@@ -2,10 +2,14 @@
 """PyTorch + PEFT peer of `bin/peft4j bench`: same configurations, same CSV columns, stack=pytorch.
 
     python bench/pytorch_peer.py --config demo --mode lora8 --threads 2 --csv [--batch 16 --source 128 --target 32]
+    python bench/pytorch_peer.py --config smollm2-135m --mode lora8 --threads 2 --csv
 
-Random-init T5ForConditionalGeneration from a config (no download), dropout 0.1 as in the config,
+T5 configs: random-init T5ForConditionalGeneration from a config (no download), dropout 0.1 as in the config,
 lm_head re-initialised with std d_model^-0.5 (HF's default std 1.0 produces denormals that slow a CPU
 several-fold), random token ids, float32; a step is forward, backward and torch.optim.AdamW (as peft4j's bench).
+Decoder-only configs (smollm2-135m, demo-causal): random-init LlamaForCausalLM(LlamaConfig(...)) with its
+default attention implementation, train mode, no gradient checkpointing; a row is source + target tokens
+and the loss counts the last target tokens (labels -100 before them), as peft4j's bench; LoRA on q_proj, v_proj.
 Run one process per (config, mode) so peak RSS is per mode. A development tool, not part of CI.
 """
 import argparse, resource, statistics, sys, time
@@ -19,6 +23,43 @@ CONFIGS = {
     "demo": dict(vocab_size=4000, d_model=128, d_kv=32, d_ff=512, num_layers=4, num_decoder_layers=4,
                  num_heads=4, feed_forward_proj="gated-gelu", tie_word_embeddings=False, dropout_rate=0.1),
 }
+
+# Llama-shaped decoder-only configs, as io.peft4j.cli.CausalBench builds them
+CAUSAL = {
+    # HuggingFaceTB/SmolLM2-135M's config.json
+    "smollm2-135m": dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                         num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192,
+                         rope_theta=100000.0, rms_norm_eps=1e-5, tie_word_embeddings=True),
+    # io.peft4j.tools.CausalDemoPretraining.Recipe.standard() with the 2,612-token vocabulary its BPE trainer reaches
+    "demo-causal": dict(vocab_size=2612, hidden_size=192, intermediate_size=512, num_hidden_layers=6,
+                        num_attention_heads=6, num_key_value_heads=2, max_position_embeddings=1024,
+                        rope_theta=10000.0, rms_norm_eps=1e-5, tie_word_embeddings=True),
+}
+# trainable parameters peft4j reports for the same (config, mode); asserted so both sides train the same thing
+CAUSAL_TRAINABLE = {("smollm2-135m", "full"): 134_515_008, ("smollm2-135m", "lora8"): 460_800,
+                    ("smollm2-135m", "lora32"): 1_843_200, ("demo-causal", "lora8"): 30_720}
+
+
+def vocab_of(config):
+    return (CONFIGS.get(config) or CAUSAL[config])["vocab_size"]
+
+
+def build_causal(config, mode):
+    from transformers import LlamaConfig, LlamaForCausalLM
+    torch.manual_seed(1234)
+    spec = CAUSAL[config]
+    cfg = LlamaConfig(**spec, hidden_act="silu", attention_dropout=0.0, bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    m = LlamaForCausalLM(cfg)
+    assert m.lm_head.weight is m.model.embed_tokens.weight, "lm_head must share the embedding (tie_word_embeddings)"
+    rope = getattr(cfg, "rope_parameters", None) or {}
+    theta = rope.get("rope_theta", getattr(cfg, "rope_theta", None))
+    assert theta == spec["rope_theta"], "rope theta %r, expected %r" % (theta, spec["rope_theta"])
+    assert not m.is_gradient_checkpointing
+    if mode != "full":
+        from peft import LoraConfig, get_peft_model
+        r, alpha, drop = (8, 16, 0.0) if mode == "lora8" else (32, 32, 0.05)
+        m = get_peft_model(m, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=drop, target_modules=["q_proj", "v_proj"]))
+    return m
 
 
 def build(config, mode):
@@ -86,7 +127,7 @@ def generation(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default="flan-t5-small", choices=sorted(CONFIGS))
+    ap.add_argument("--config", default="flan-t5-small", choices=sorted(CONFIGS) + sorted(CAUSAL))
     ap.add_argument("--mode", default="full", choices=["full", "lora8", "lora32"])
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--steps", type=int, default=5)
@@ -101,19 +142,31 @@ def main():
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--csv", action="store_true")
     a = ap.parse_args()
-    if a.steps < 5:
-        sys.exit("--steps must be >= 5, got %d" % a.steps)
+    causal = a.config in CAUSAL
+    min_steps = 3 if causal else 5
+    if a.steps < min_steps:
+        sys.exit("--steps must be >= %d for --config %s, got %d" % (min_steps, a.config, a.steps))
     torch.set_num_threads(a.threads)
     if a.generate:
+        if causal:
+            sys.exit("--generate supports the T5 configs only (%s), not --config %s" % (", ".join(sorted(CONFIGS)), a.config))
         return generation(a)
-    m = build(a.config, a.mode)
+    m = build_causal(a.config, a.mode) if causal else build(a.config, a.mode)
     m.train()
     trainable = sum(p.numel() for p in m.parameters() if p.requires_grad)
+    expected = CAUSAL_TRAINABLE.get((a.config, a.mode))
+    assert expected is None or trainable == expected, "trainable %d, peft4j has %d" % (trainable, expected)
     g = torch.Generator().manual_seed(99)
-    V = CONFIGS[a.config]["vocab_size"]
-    ids = torch.randint(2, V, (a.batch, a.source), generator=g)
+    V = vocab_of(a.config)
+    if causal:
+        # one row = source + target tokens; the loss counts the last target tokens (transformers shifts the labels)
+        ids = torch.randint(2, V, (a.batch, a.source + a.target), generator=g)
+        labels = ids.clone()
+        labels[:, :a.source] = -100
+    else:
+        ids = torch.randint(2, V, (a.batch, a.source), generator=g)
+        labels = torch.randint(2, V, (a.batch, a.target), generator=g)
     mask = torch.ones_like(ids)
-    labels = torch.randint(2, V, (a.batch, a.target), generator=g)
     opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-5) if a.optimizer == "adamw" else None
     times, fwd, opts = [], [], []
     for i in range(-a.warmup, a.steps):
@@ -140,6 +193,10 @@ def main():
     else:
         print("config %s, mode %s, threads %d: step median %.3f s, %.1f tokens/s, forward %.3f s, peak RSS %.0f MB, trainable %d"
               % (a.config, a.mode, a.threads, step, tps, f, rss, trainable))
+        if causal:
+            base = m.get_base_model() if hasattr(m, "get_base_model") else m
+            print("attention implementation %s, CPU capability %s, torch %s"
+                  % (base.config._attn_implementation, torch.backends.cpu.get_cpu_capability(), torch.__version__))
 
 
 if __name__ == "__main__":

@@ -19,18 +19,21 @@ import java.util.*;
 import java.util.concurrent.Callable;
 
 /**
- * {@code peft4j bench}: training-step and forward time of a T5 architecture with random weights
- * (batch 8, source 256, target 64 by default), plus the time of the same step's GEMMs replayed
- * alone, tokens/s and peak RSS. Modes: {@code full} (all weights trainable) and {@code qv} (only the
- * attention q and v weights trainable).
+ * {@code peft4j bench}: training-step and forward time of a T5 or a Llama-shaped decoder-only
+ * architecture with random weights (batch 8, source 256, target 64 by default; a decoder-only row is
+ * source + target tokens with the loss on the last target tokens, {@link CausalBench}), plus the
+ * time of the same step's GEMMs replayed alone, tokens/s and peak RSS. Modes: {@code full} (all
+ * weights trainable), {@code lora8} / {@code lora32} and, for T5, {@code qv} (only the attention q
+ * and v weights trainable).
  */
-@Command(name = "bench", description = "Time forward and training steps of the T5 engine (random weights).")
+@Command(name = "bench", description = "Time forward and training steps of the T5 or Llama engine (random weights).")
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--config", description = "flan-t5-small | demo (default ${DEFAULT-VALUE})") String config = "flan-t5-small";
-    @Option(names = "--mode", description = "full | qv | lora8 (r 8, alpha 16, q,v) | lora32 (r 32, alpha 32, dropout 0.05, q,v) (default ${DEFAULT-VALUE})") String mode = "full";
+    @Option(names = "--config", description = "flan-t5-small | demo (T5) | smollm2-135m | demo-causal (Llama-shaped, "
+        + "loss on the last --target of --source + --target tokens) (default ${DEFAULT-VALUE})") String config = "flan-t5-small";
+    @Option(names = "--mode", description = "full | qv (T5 only) | lora8 (r 8, alpha 16, q,v) | lora32 (r 32, alpha 32, dropout 0.05, q,v) (default ${DEFAULT-VALUE})") String mode = "full";
     @Option(names = "--threads", description = "ND4J / BLAS threads (default: OMP_NUM_THREADS or cores)") Integer threads;
     @Option(names = "--java-threads", description = "threads of the engine's Java loops (default: --threads)") Integer javaThreads;
-    @Option(names = "--steps", description = "timed steps (>= 5, default ${DEFAULT-VALUE})") int steps = 5;
+    @Option(names = "--steps", description = "timed steps (>= 5; >= 3 for the decoder-only configs; default ${DEFAULT-VALUE})") int steps = 5;
     @Option(names = "--warmup", description = "untimed warm-up steps (default ${DEFAULT-VALUE})") int warmup = 1;
     @Option(names = "--batch", description = "batch size (default ${DEFAULT-VALUE})") int batch = 8;
     @Option(names = "--source", description = "source length (default ${DEFAULT-VALUE})") int source = 256;
@@ -63,25 +66,54 @@ public final class BenchCommand implements Callable<Integer> {
         return T5Config.fromJson(n);
     }
 
+    /** Columns of a training-step row (both stacks, every config). Append new columns at the end only. */
+    static final String TRAIN_CSV_HEADER = "stack,config,mode,threads,step_s_median,tokens_per_s,peak_rss_mb,trainable_params,"
+        + "forward_s_median,optimizer_s_median,optimizer,gemm_s,gemm_calls,gemm_gflop,gemm_peak_gflops,mfu,batch,source,target,blas_core";
+
+    static final List<String> T5_CONFIGS = List.of("flan-t5-small", "demo");
+
+    private static List<String> allConfigs() {
+        List<String> all = new ArrayList<>(T5_CONFIGS);
+        all.addAll(CausalBench.CONFIGS);
+        return all;
+    }
+
     @Override public Integer call() {
-        T5Config c = switch (config) {
-            case "flan-t5-small" -> flanT5Small();
-            case "demo" -> demo();
-            default -> { System.err.println("peft4j bench: unknown --config '" + config + "' (valid: flan-t5-small, demo)"); yield null; }
-        };
-        if (c == null) return 2;
-        if (!List.of("full", "qv", "lora8", "lora32").contains(mode)) {
-            System.err.println("peft4j bench: unknown --mode '" + mode + "' (valid: full, qv, lora8, lora32)");
+        boolean causal = CausalBench.CONFIGS.contains(config);
+        if (!causal && !T5_CONFIGS.contains(config)) {
+            System.err.println("peft4j bench: unknown --config '" + config + "' (valid: " + String.join(", ", allConfigs()) + ")");
+            return 2;
+        }
+        List<String> modes = causal ? CausalBench.MODES : List.of("full", "qv", "lora8", "lora32");
+        if (!modes.contains(mode)) {
+            System.err.println("peft4j bench: unknown --mode '" + mode + "' for --config " + config + " (valid: " + String.join(", ", modes) + ")");
             return 2;
         }
         if (!List.of("adamw", "none").contains(optimizer)) {
             System.err.println("peft4j bench: unknown --optimizer '" + optimizer + "' (valid: adamw, none)");
             return 2;
         }
-        if (steps < 5) { System.err.println("peft4j bench: --steps must be >= 5, got " + steps); return 2; }
+        int minSteps = causal ? 3 : 5;
+        if (steps < minSteps) { System.err.println("peft4j bench: --steps must be >= " + minSteps + " for --config " + config + ", got " + steps); return 2; }
+        if (causal && (generate || adapters != 1)) {
+            System.err.println("peft4j bench: --generate and --adapters support the T5 configs only (" + String.join(", ", T5_CONFIGS)
+                + "), not --config " + config);
+            return 2;
+        }
+        if (batch < 1 || source < 1 || target < 1) {
+            System.err.println("peft4j bench: --batch, --source and --target must be >= 1, got " + batch + ", " + source + ", " + target);
+            return 2;
+        }
         int nThreads = threads != null ? threads : envThreads();
         setThreads(nThreads);
         if (javaThreads != null) Par.setThreads(javaThreads);
+        if (causal) {
+            var c = CausalBench.config(config);
+            var m = io.peft4j.model.llama.LlamaModel.fromConfig(c, 1234);
+            CausalBench.prepare(m, mode, 1234);
+            return train(m, CausalBench.batch(c, batch, source, target, 99), nThreads);
+        }
+        T5Config c = config.equals("flan-t5-small") ? flanT5Small() : demo();
         T5Model m = T5Model.fromConfig(c, 1234);
         if (generate) return adapters > 1 ? mixedGeneration(c, m, nThreads) : generation(c, m, nThreads);
         if (mode.equals("full")) m.setAllTrainable(true);
@@ -96,17 +128,21 @@ public final class BenchCommand implements Callable<Integer> {
                 if (e.getKey().endsWith("Attention.q") || e.getKey().endsWith("Attention.v"))
                     for (Parameter p : e.getValue().get().parameters()) p.setTrainable(true);
         }
-        io.peft4j.train.AdamW adamw = optimizer.equals("adamw")
-            ? new io.peft4j.train.AdamW(m.parameters(), io.peft4j.train.AdamW.Options.torchDefaults()) : null;
-        long trainable = 0;
-        for (Parameter p : m.parameters()) if (p.trainable()) trainable += p.size();
         Random r = new Random(99);
         int[][] ids = new int[batch][source], mask = new int[batch][source], labels = new int[batch][target];
         for (int b = 0; b < batch; b++) {
             for (int s = 0; s < source; s++) { ids[b][s] = 2 + r.nextInt(c.vocabSize() - 2); mask[b][s] = 1; }
             for (int t = 0; t < target; t++) labels[b][t] = 2 + r.nextInt(c.vocabSize() - 2);
         }
-        Batch sb = new Batch(ids, mask, labels);
+        return train(m, new Batch(ids, mask, labels), nThreads);
+    }
+
+    /** Times warm-up + {@code steps} training steps of {@code m} on {@code sb} and prints the result (text or one CSV row). */
+    private int train(LanguageModel m, Batch sb, int nThreads) {
+        io.peft4j.train.AdamW adamw = optimizer.equals("adamw")
+            ? new io.peft4j.train.AdamW(m.parameters(), io.peft4j.train.AdamW.Options.torchDefaults()) : null;
+        long trainable = 0;
+        for (Parameter p : m.parameters()) if (p.trainable()) trainable += p.size();
         double[] stepS = new double[steps], fwdS = new double[steps], optS = new double[steps];
         List<Gemm.Call> calls = null;
         for (int i = -warmup; i < steps; i++) {
@@ -138,7 +174,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("OPENBLAS_CORETYPE=" + core + (core.equals(bestCoreType()) ? "" : " (this CPU supports " + bestCoreType() + ", which is faster)"));
         double tokensPerS = (double) batch * (source + target) / step;
         if (csv) {
-            System.out.println("stack,config,mode,threads,step_s_median,tokens_per_s,peak_rss_mb,trainable_params,forward_s_median,optimizer_s_median,optimizer,gemm_s,gemm_calls,gemm_gflop,gemm_peak_gflops,mfu,batch,source,target,blas_core");
+            System.out.println(TRAIN_CSV_HEADER);
             System.out.printf(Locale.ROOT, "peft4j,%s,%s,%d,%.4f,%.1f,%.0f,%d,%.4f,%.4f,%s,%.4f,%d,%.1f,%.1f,%.3f,%d,%d,%d,%s%n", config, mode, nThreads, step,
                 tokensPerS, rss, trainable, fwd, opt, optimizer, gemmS, calls.size(), gemmFlop / 1e9, peak, mfu, batch, source, target, core);
         } else {

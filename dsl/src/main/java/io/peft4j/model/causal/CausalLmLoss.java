@@ -26,6 +26,27 @@ public final class CausalLmLoss {
         return out;
     }
 
+    /** Flat positions {@code b*T + t} whose shifted target counts (is not -100), ascending. */
+    public static int[] scoredRows(int[][] labels) {
+        int[] all = shiftedTargets(labels);
+        int n = 0;
+        for (int v : all) if (v != CrossEntropy.IGNORE) n++;
+        int[] rows = new int[n];
+        for (int i = 0, k = 0; i < all.length; i++) if (all[i] != CrossEntropy.IGNORE) rows[k++] = i;
+        return rows;
+    }
+
+    /**
+     * The same loss from the logits of some positions only (the others must not count, as
+     * {@link #scoredRows} gives them): row i of {@code logits} is flat position {@code rows[i]}.
+     * @param logits [rows.length, V] (kept, unchanged, until {@link #backward})
+     */
+    public double forwardRows(INDArray logits, int[][] labels, int[] rows) {
+        int[] all = shiftedTargets(labels), t = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) t[i] = all[rows[i]];
+        return ce.forward(logits, t);
+    }
+
     /**
      * @param logits [B*T, V] (row b*T+t is position t of row b; kept, unchanged, until {@link #backward})
      * @param labels [B][T], validated (in the vocabulary or -100)
@@ -38,6 +59,6 @@ public final class CausalLmLoss {
     /** Targets counted by the last forward. */
     public long count() { return ce.count(); }
 
-    /** @return dLoss/dLogits [B*T, V] (a buffer of this object) */
+    /** @return dLoss/dLogits [B*T, V], or [rows, V] after {@link #forwardRows} (a buffer of this object) */
     public INDArray backward() { return ce.backward(); }
 }

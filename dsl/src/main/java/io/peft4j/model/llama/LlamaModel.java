@@ -20,6 +20,7 @@ import io.peft4j.model.causal.CausalDecoding;
 import io.peft4j.model.causal.CausalInputs;
 import io.peft4j.model.causal.CausalLmLoss;
 import io.peft4j.model.causal.KvCache;
+import io.peft4j.ops.Fast;
 import io.peft4j.ops.NativeMemory;
 
 import org.nd4j.linalg.api.buffer.DataType;
@@ -53,7 +54,9 @@ import java.util.*;
  *
  * <p>Training: {@link #forwardLoss} then {@link #backward}; a frozen weight gets no dW GEMM, and
  * layers below the lowest one holding a trainable parameter are not back-propagated at all (when
- * the embedding is frozen). Float type FLOAT normally; DOUBLE for gradient checks.
+ * the embedding is frozen). When few positions carry a label (a prompt masked with -100), a
+ * training forward runs the final norm, LM head and loss only at those positions
+ * ({@link #SCORED_ONLY_BELOW}). Float type FLOAT normally; DOUBLE for gradient checks.
  */
 public final class LlamaModel implements LanguageModel {
     private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
@@ -70,9 +73,23 @@ public final class LlamaModel implements LanguageModel {
     final RmsNorm norm;
     final Slot lmHead;
     private final CausalLmLoss loss = new CausalLmLoss();
-    private INDArray lastLogits;                                     // [B*T, V]
+    private INDArray lastLogits;                                     // [B*T, V], or [scored.length, V]
     private int lastB, lastT;
+    private int[] scored;                                            // flat positions of lastLogits' rows; null: every position
     private boolean haveForward;
+    private final io.peft4j.ops.Buf headIn = new io.peft4j.ops.Buf(), dHidden = new io.peft4j.ops.Buf();
+
+    /**
+     * A training forward computes the final norm and LM head only at the positions whose target
+     * counts when at most this share of the positions counts (prompt-masked fine-tuning: the rows
+     * are gathered before the norm, their gradient scattered back; the other positions' logits
+     * have zero gradient, so the result is the same).
+     */
+    static final double SCORED_ONLY_BELOW = 0.9;
+    private double scoredOnlyBelow = SCORED_ONLY_BELOW;
+
+    /** Tests: the share below which training forwards take the scored-positions path (0: never). */
+    void scoredOnlyBelow(double share) { scoredOnlyBelow = share; }
 
     private LlamaModel(LlamaConfig c, DataType dt) {
         if (dt != DataType.FLOAT && dt != DataType.DOUBLE) throw new IllegalArgumentException("model type must be FLOAT or DOUBLE, got " + dt);
@@ -259,22 +276,75 @@ public final class LlamaModel implements LanguageModel {
     @Override public double forwardLoss(Batch batch, ForwardContext ctx) {
         validate(batch);
         NativeMemory.collectOccasionally();
-        INDArray logits = forwardLogits(batch.inputIds(), batch.attentionMask(), ctx);
-        double l = loss.forward(logits, batch.labels());
+        int[][] ids = batch.inputIds();
+        int[] rows = ctx.training() ? CausalLmLoss.scoredRows(batch.labels()) : null;
+        double l;
+        if (rows != null && rows.length > 0 && rows.length <= scoredOnlyBelow * ids.length * ids[0].length) {
+            INDArray x = hidden(ids, batch.attentionMask(), ctx);
+            INDArray h = gatherRows(x, rows);
+            lastLogits = lmHead.get().forward(norm.forward(h), ctx);
+            scored = rows;
+            l = loss.forwardRows(lastLogits, batch.labels(), rows);
+        } else {
+            INDArray logits = forwardLogits(ids, batch.attentionMask(), ctx);
+            l = loss.forward(logits, batch.labels());
+        }
         haveForward = true;
         return l;
     }
 
-    private INDArray forwardLogits(int[][] ids, int[][] mask, ForwardContext ctx) {
+    /** The last layer's output [B*T, d] (a buffer of that layer). */
+    private INDArray hidden(int[][] ids, int[][] mask, ForwardContext ctx) {
         haveForward = false;
+        scored = null;
+        lastLogits = null;
         int B = ids.length, T = ids[0].length;
         int[] pos = CausalInputs.sequentialPositions(B, T);
         int[][] keyMask = allOnes(mask) ? null : mask;
         INDArray x = embed.forward(CausalInputs.flatten(ids));
         for (LlamaLayer layer : layers) x = layer.forward(x, B, T, pos, keyMask, ctx);
         lastB = B; lastT = T;
+        return x;
+    }
+
+    private INDArray forwardLogits(int[][] ids, int[][] mask, ForwardContext ctx) {
+        INDArray x = hidden(ids, mask, ctx);
         lastLogits = lmHead.get().forward(norm.forward(x), ctx);
         return lastLogits;
+    }
+
+    /** Rows {@code rows} of x [N, d] as a dense [rows.length, d] array (a buffer of this model). */
+    private INDArray gatherRows(INDArray x, int[] rows) {
+        int d = (int) x.size(1);
+        INDArray out = headIn.get(x.dataType(), rows.length, d);
+        if (Fast.dense(x) && Fast.plain(out)) {
+            java.nio.FloatBuffer src = Fast.fb(x), dst = Fast.fb(out);
+            float[] row = new float[d];
+            for (int i = 0; i < rows.length; i++) {
+                src.get(rows[i] * d, row, 0, d);                  // dense: length <= Integer.MAX_VALUE
+                dst.put(i * d, row, 0, d);
+            }
+        } else {
+            for (int i = 0; i < rows.length; i++) out.putRow(i, x.getRow(rows[i]));
+        }
+        return out;
+    }
+
+    /** g [rows.length, d] placed at rows {@code rows} of a zero [n, d] array (a buffer of this model). */
+    private INDArray scatterRows(INDArray g, int[] rows, int n) {
+        int d = (int) g.size(1);
+        INDArray out = dHidden.zeros(g.dataType(), n, d);
+        if (Fast.dense(g) && Fast.plain(out)) {
+            java.nio.FloatBuffer src = Fast.fb(g), dst = Fast.fb(out);
+            float[] row = new float[d];
+            for (int i = 0; i < rows.length; i++) {
+                src.get(i * d, row, 0, d);
+                dst.put(rows[i] * d, row, 0, d);
+            }
+        } else {
+            for (int i = 0; i < rows.length; i++) out.putRow(rows[i], g.getRow(i));
+        }
+        return out;
     }
 
     private static boolean allOnes(int[][] mask) {
@@ -286,6 +356,7 @@ public final class LlamaModel implements LanguageModel {
         if (!haveForward) throw new IllegalStateException("backward() needs a preceding forwardLoss()");
         haveForward = false;
         INDArray g = norm.backward(lmHead.get().backward(loss.backward()));
+        if (scored != null) g = scatterRows(g, scored, lastB * lastT);
         int lowest = lowestLayerNeedingGrad();
         for (int i = layers.length - 1; i >= lowest && i >= 0; i--) g = layers[i].backward(g);
         if (lowest < 0) embed.backward(g);
@@ -302,7 +373,15 @@ public final class LlamaModel implements LanguageModel {
         return layers.length;
     }
 
+    /**
+     * Logits [B, T, V] of the last {@link #forwardLoss} (a copy). A training-mode forward that
+     * computed the LM head only at the scored positions ({@link #SCORED_ONLY_BELOW}) has no logits for
+     * the others: this throws then; {@link #logits} or an inference-mode forward gives every position.
+     */
     @Override public INDArray lastLogits() {
+        if (scored != null)
+            throw new IllegalStateException("the last forward was a training pass that computed logits only at the " + scored.length
+                + " of " + lastB * lastT + " positions with a counted label; use logits(batch) or an inference-mode forwardLoss for every position");
         if (lastLogits == null) throw new IllegalStateException("no forward pass yet");
         return lastLogits.dup('c').reshape(lastB, lastT, config.vocabSize());
     }
