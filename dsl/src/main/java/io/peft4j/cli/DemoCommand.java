@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 
 /** The main job: LoRA vs full fine-tuning vs base on dialogue summarization, end to end. */
 @Command(name = "demo", description = {
-    "The main job: the seed's arithmetic, LoRA (r=8, q and v) and full fine-tuning of a T5 on dialogue summarization,",
+    "The main job: the seed's arithmetic, LoRA (r=8, q,k,v,o) and full fine-tuning of a T5 on dialogue summarization,",
     "parameter and ROUGE tables, the adapter saved in PEFT format, reloaded and merged. Defaults: the embedded demo",
     "model and the project's own data (no download, no GPU)."})
 final class DemoCommand implements Callable<Integer> {
@@ -37,6 +37,13 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--max-target", description = "target tokens kept (default ${DEFAULT-VALUE})")
     int maxTarget = 48;
 
+    @Option(names = "--held-out", description = "test (report) | dev (choose settings on it) (default ${DEFAULT-VALUE})")
+    String heldOut = "test";
+    @Option(names = "--lora-targets", split = ",", description = "modules LoRA r=8 adapts (default: attn.q,attn.k,attn.v,attn.o)")
+    java.util.List<String> loraTargets = DemoRun.LORA_TARGETS;
+    @Option(names = "--samples", description = "held-out examples written to 05-samples.csv (default ${DEFAULT-VALUE})")
+    int samples = 10;
+
     @Override public Integer call() throws Exception {
         Path modelDir;
         try {
@@ -45,7 +52,8 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("demo: " + e.getMessage());
             return 2;
         }
-        new DemoRun(modelDir, data, out, train, test, epochs, loraLr, fullLr, batchSize, maxSource, maxTarget).run(System.out);
+        new DemoRun(modelDir, data, out, train, test, epochs, loraLr, fullLr, batchSize, maxSource, maxTarget,
+            heldOut, loraTargets, samples).run(System.out);
         return 0;
     }
 }
