@@ -107,7 +107,7 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
         FineTuned full = fullFineTune(base).train(train, opts.lr(fullLr));
         log.println(full);
         String loraName = "LoRA r=8 (" + targets + ")";
-        Table speed = speedTable(List.of("full fine-tuning", loraName), List.of(full, lora));
+        Table speed = DemoSummary.speedTable(List.of("full fine-tuning", loraName), List.of(full, lora));
         show(log, speed, "02-training-speed");
 
         log.println("\n== 4. Parameters and ROUGE on held-out data (generated summaries)");
@@ -127,8 +127,8 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
         String baseName = rouge.stringColumn(0).get(0);
         DemoSummary summary = new DemoSummary()
             .add(new DemoSummary.Method(baseName, reports.get(baseName), 0, Double.NaN, Double.NaN, Double.NaN))
-            .add(method("full fine-tuning", full, reports.get(full.name())))
-            .add(method(loraName, lora, reports.get(lora.name())));
+            .add(DemoSummary.method("full fine-tuning", full, reports.get(full.name())))
+            .add(DemoSummary.method(loraName, lora, reports.get(lora.name())));
         Table compact = summary.compact();
         show(log, compact, "04-rouge");
         log.printf("(%d held-out examples of the %s; the full table with ROUGE-Lsum and every interval: %s)%n",
@@ -188,34 +188,8 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
         return rouge;
     }
 
-    private static DemoSummary.Method method(String name, FineTuned f, RougeReport r) {
-        TrainingResult t = f.training();
-        return new DemoSummary.Method(name, r, f.trainableParameters(), t.wallSeconds(), t.warmupSeconds(WARMUP_STEPS),
-            t.steadyTokensPerSecond(WARMUP_STEPS));
-    }
-
-    /** Training speed: total, warm-up (first steps) and the steady-state rate after them. */
-    static Table speedTable(List<String> names, List<FineTuned> runs) {
-        List<String> steps = new ArrayList<>(), total = new ArrayList<>(), warm = new ArrayList<>(), steady = new ArrayList<>(), ratio = new ArrayList<>();
-        double first = Double.NaN;
-        for (FineTuned f : runs) {
-            TrainingResult t = f.training();
-            steps.add(Long.toString(t.steps()));
-            total.add(String.format(Locale.ROOT, "%.1f", t.wallSeconds()));
-            warm.add(String.format(Locale.ROOT, "%.1f", t.warmupSeconds(WARMUP_STEPS)));
-            double r = t.steadyTokensPerSecond(WARMUP_STEPS);
-            if (Double.isNaN(first)) first = r;
-            steady.add(String.format(Locale.ROOT, "%,.0f", r));
-            ratio.add(String.format(Locale.ROOT, "%.2fx", r / first));
-        }
-        return Table.create("training speed (same batches; warm-up = first " + WARMUP_STEPS + " steps, timed apart)",
-            StringColumn.create("method", names), StringColumn.create("steps", steps), StringColumn.create("train s", total),
-            StringColumn.create("warm-up s", warm), StringColumn.create("steady tokens/s", steady),
-            StringColumn.create("steady vs full", ratio));
-    }
-
     /** Counts the empty or looping summaries (some 3-word sequence 3+ times) of every model. */
-    static String degenerateLine(Map<String, List<String>> predictions) {
+    public static String degenerateLine(Map<String, List<String>> predictions) {
         StringBuilder b = new StringBuilder("degenerate summaries (empty, or a 3-word sequence repeated 3+ times):");
         for (var e : predictions.entrySet()) {
             long n = e.getValue().stream().filter(DemoSummary::degenerate).count();

@@ -3,7 +3,9 @@ package io.peft4j.demo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peft4j.FineTuned;
 import io.peft4j.eval.PairedDifference;
+import io.peft4j.train.TrainingResult;
 import io.peft4j.eval.RougeReport;
 import io.peft4j.eval.RougeType;
 import tech.tablesaw.api.StringColumn;
@@ -29,6 +31,48 @@ public final class DemoSummary {
 
     private final List<Method> methods = new ArrayList<>();
     private final Map<String, Map<RougeType, PairedDifference>> vsBase = new HashMap<>();
+
+    /** A trained method's row: its ROUGE report and its training timings. */
+    public static Method method(String name, FineTuned f, RougeReport r) {
+        TrainingResult t = f.training();
+        return new Method(name, r, f.trainableParameters(), t.wallSeconds(), t.warmupSeconds(DemoRun.WARMUP_STEPS),
+            t.steadyTokensPerSecond(DemoRun.WARMUP_STEPS));
+    }
+
+    /** Training speed: total, warm-up (first steps) and the steady-state rate after them. */
+    public static Table speedTable(List<String> names, List<FineTuned> runs) {
+        List<String> steps = new ArrayList<>(), total = new ArrayList<>(), warm = new ArrayList<>(), steady = new ArrayList<>(), ratio = new ArrayList<>();
+        double first = Double.NaN;
+        for (FineTuned f : runs) {
+            TrainingResult t = f.training();
+            steps.add(Long.toString(t.steps()));
+            total.add(String.format(Locale.ROOT, "%.1f", t.wallSeconds()));
+            warm.add(String.format(Locale.ROOT, "%.1f", t.warmupSeconds(DemoRun.WARMUP_STEPS)));
+            double r = t.steadyTokensPerSecond(DemoRun.WARMUP_STEPS);
+            if (Double.isNaN(first)) first = r;
+            steady.add(String.format(Locale.ROOT, "%,.0f", r));
+            ratio.add(String.format(Locale.ROOT, "%.2fx", r / first));
+        }
+        return Table.create("training speed (same batches; warm-up = first " + DemoRun.WARMUP_STEPS + " steps, timed apart)",
+            StringColumn.create("method", names), StringColumn.create("steps", steps), StringColumn.create("train s", total),
+            StringColumn.create("warm-up s", warm), StringColumn.create("steady tokens/s", steady),
+            StringColumn.create("steady vs full", ratio));
+    }
+
+
+    /**
+     * The summary of a {@link io.peft4j.Comparison} whose {@code rouge(...)} ran: its base row
+     * (the name starting with "base"), then {@code full}, then each of {@code others}.
+     */
+    public static DemoSummary of(io.peft4j.Comparison cmp, FineTuned full, FineTuned... others) {
+        Map<String, RougeReport> reports = cmp.reports();
+        String base = reports.keySet().stream().filter(k -> k.startsWith("base")).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("the comparison has no base model row (names: " + reports.keySet() + ")"));
+        DemoSummary s = new DemoSummary().add(new Method(base, reports.get(base), 0, Double.NaN, Double.NaN, Double.NaN));
+        s.add(method(full.name(), full, reports.get(full.name())));
+        for (FineTuned f : others) s.add(method(f.name(), f, reports.get(f.name())));
+        return s;
+    }
 
     /** Adds a method; the first one added is the base, the second full fine-tuning. */
     public DemoSummary add(Method m) {
