@@ -14,17 +14,23 @@ var baseR = scorer.evaluate(dev.references(), base.generate(dev.sources()));
 System.out.printf("base: R-1 %.2f R-L %.2f%n", 100 * baseR.f1(RougeType.ROUGE1), 100 * baseR.f1(RougeType.ROUGE_L));
 String fullGrid = System.getenv().getOrDefault("FULL_LRS", "1e-3,2e-3,4e-3");
 String loraGrid = System.getenv().getOrDefault("LORA_LRS", "5e-3,1e-2,2e-2");
+String[] loraTargets = System.getenv().getOrDefault("LORA_TARGETS", "attn.q,attn.k,attn.v,attn.o").split(",");
+int rankN = Integer.parseInt(System.getenv().getOrDefault("RANK", "8"));
+int epochsN = Integer.parseInt(System.getenv().getOrDefault("EPOCHS", "1"));
+opts = opts.epochs(epochsN);
 for (String s : fullGrid.split(",")) {
+    if (s.isBlank()) continue;
     double lr = Double.parseDouble(s);
     var f = fullFineTune(base).train(train, opts.lr(lr));
     var r = scorer.evaluate(dev.references(), f.generate(dev.sources()));
-    System.out.printf("full lr %s: R-1 %.2f R-L %.2f, final loss %.3f, %.0f s, steady %.0f tok/s%n", s, 100 * r.f1(RougeType.ROUGE1),
+    System.out.printf("full epochs " + epochsN + " lr %s: R-1 %.2f R-L %.2f, final loss %.3f, %.0f s, steady %.0f tok/s%n", s, 100 * r.f1(RougeType.ROUGE1),
         100 * r.f1(RougeType.ROUGE_L), f.training().finalLoss(), f.training().wallSeconds(), f.training().steadyTokensPerSecond(5));
 }
 for (String s : loraGrid.split(",")) {
+    if (s.isBlank()) continue;
     double lr = Double.parseDouble(s);
-    var l = lora(base).on("attn.q", "attn.k", "attn.v", "attn.o").rank(8).alpha(16).dropout(0.05).train(train, opts.lr(lr));
+    var l = lora(base).on(loraTargets).rank(rankN).alpha(2 * rankN).dropout(0.05).train(train, opts.lr(lr));
     var r = scorer.evaluate(dev.references(), l.generate(dev.sources()));
-    System.out.printf("LoRA q,k,v,o lr %s: R-1 %.2f R-L %.2f, final loss %.3f, %.0f s, steady %.0f tok/s%n", s, 100 * r.f1(RougeType.ROUGE1),
+    System.out.printf("LoRA r=" + rankN + " " + String.join(",", loraTargets) + " epochs " + epochsN + " lr %s: R-1 %.2f R-L %.2f, final loss %.3f, %.0f s, steady %.0f tok/s%n", s, 100 * r.f1(RougeType.ROUGE1),
         100 * r.f1(RougeType.ROUGE_L), l.training().finalLoss(), l.training().wallSeconds(), l.training().steadyTokensPerSecond(5));
 }

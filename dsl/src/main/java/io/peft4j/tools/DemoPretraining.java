@@ -60,7 +60,7 @@ public final class DemoPretraining {
         }
 
         public static Recipe standard() {
-            return new Recipe(4000, DMODEL, DMODEL / 4, DFF, 4, 4, 0.1, STEPS, 32, 160, 2e-3, 40, 20261202L, 0.6);
+            return new Recipe(4000, DMODEL, DMODEL / 4, DFF, 4, 4, 0.1, STEPS, 32, 160, 2e-3, 40, 20261202L, 0.7);
         }
 
         public Recipe withSteps(int s) {
@@ -80,8 +80,8 @@ public final class DemoPretraining {
     static final int DFF = Integer.getInteger("peft4j.demo.dFf", 768);
     static final int STEPS = Integer.getInteger("peft4j.demo.steps", 320);
 
-    /** Shares of the instruction tasks among the instruction examples (TITLE, TOPIC, NEXT, SPEAKER). */
-    static final double[] TASK_SHARES = {0.5, 0.15, 0.2, 0.15};
+    /** Shares of the instruction tasks among the instruction examples (TITLE, DETAILS, TOPIC, NEXT, SPEAKER). */
+    static final double[] TASK_SHARES = {0.35, 0.3, 0.1, 0.15, 0.1};
 
     private DemoPretraining() {}
 
@@ -169,16 +169,17 @@ public final class DemoPretraining {
             - vocabulary: %d pieces (Unigram, trained by `io.peft4j.tools.UnigramTrainer`), sentinels `<extra_id_N>` = %d - N
             - objective, FLAN-style mixture (class `io.peft4j.tools.DemoTasks`): %.0f%% instruction tasks made from
               training dialogues (shares among them: one-sentence gist %.0f%% under six wordings, one of them
-              "Summarize the following conversation in one sentence."; topic label %.0f%%; next turn %.0f%%;
-              speaker of a line %.0f%%), %.0f%% T5 span corruption (15%% noise, mean span 3) over prompt +
-              dialogue + summary texts (up to %d tokens). The multi-sentence summaries the demo fine-tunes on
-              are never a target, so the base "can summarize a little" (one sentence), as FLAN-T5 can.
+              "Summarize the following conversation in one sentence."; the details it settles (the summary's
+              later sentences) %.0f%% under three wordings; topic label %.0f%%; next turn %.0f%%; speaker of a
+              line %.0f%%), %.0f%% T5 span corruption (15%% noise, mean span 3) over prompt + dialogue + summary
+              texts (up to %d tokens). The whole summaries the demo fine-tunes on (gist and details in one
+              text) are never a target: the base has the skills, fine-tuning teaches the format, as with FLAN-T5.
             - steps: %d of batch %d, tokens: %,d, wall time: %.0f s, threads: %s
             - training loss: %.3f (mean of the first 20 steps) -> %.3f (mean of the last 20)
             - stored as bfloat16 (`model.safetensors`); `generation_config.json` sets `no_repeat_ngram_size` 3
               (greedy decoding of a small model otherwise loops on phrases)
             """.formatted(recipe, count(model), tok.vocabSize(), firstSentinel, 100 * recipe.instructionShare(),
-            100 * TASK_SHARES[0], 100 * TASK_SHARES[1], 100 * TASK_SHARES[2], 100 * TASK_SHARES[3],
+            100 * TASK_SHARES[0], 100 * TASK_SHARES[1], 100 * TASK_SHARES[2], 100 * TASK_SHARES[3], 100 * TASK_SHARES[4],
             100 * (1 - recipe.instructionShare()), recipe.maxLength() - 8, result.steps(), recipe.batchSize(), result.tokens(),
             result.wallSeconds(), System.getenv("OMP_NUM_THREADS"), first, last));
         return result;

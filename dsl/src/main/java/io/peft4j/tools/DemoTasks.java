@@ -15,7 +15,9 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li>{@code TITLE}: a one-sentence gist of the conversation (the first sentence of its summary),
  *       under six wordings, one of which is "Summarize ... in one sentence." The full summaries
- *       (all sentences, in the DialogSum style the fine-tuning teaches) are never targets;</li>
+ *       (gist and details in one text, in the DialogSum style the fine-tuning teaches) are never targets;</li>
+ *   <li>{@code DETAILS}: the specifics the conversation settles (the summary's sentences after the
+ *       first), under three wordings;</li>
  *   <li>{@code TOPIC}: the conversation's topic label;</li>
  *   <li>{@code NEXT}: the next turn of a conversation cut after a random turn;</li>
  *   <li>{@code SPEAKER}: which person says a given line.</li>
@@ -23,7 +25,7 @@ import java.util.SplittableRandom;
  */
 public final class DemoTasks {
     /** The kinds of task, with the share each gets among the instruction examples. */
-    public enum Kind { TITLE, TOPIC, NEXT, SPEAKER }
+    public enum Kind { TITLE, DETAILS, TOPIC, NEXT, SPEAKER }
 
     private static final String[] TITLE_PROMPTS = {
         "Summarize the following conversation in one sentence.\n\n{d}\n\nOne sentence: ",
@@ -32,6 +34,11 @@ public final class DemoTasks {
         "Write a one-line headline for this dialogue.\n\n{d}\n\nHeadline: ",
         "Dialogue:\n{d}\n\nWhat happened, in a few words?",
         "Read the conversation and say briefly what it is about.\n\n{d}\n\nBriefly: ",
+    };
+    private static final String[] DETAILS_PROMPTS = {
+        "What details does this conversation settle?\n\n{d}\n\nDetails: ",
+        "{d}\n\nList the specifics agreed in the conversation above (numbers, times, prices).",
+        "Read the dialogue and write down its key facts.\n\n{d}\n\nFacts: ",
     };
     private static final String[] TOPIC_PROMPTS = {
         "What is the topic of this conversation?\n\n{d}\n\nTopic: ",
@@ -56,6 +63,11 @@ public final class DemoTasks {
             case TITLE -> {
                 String s = firstSentence(ex.summary());
                 yield s.isEmpty() ? null : new String[]{fill(pick(TITLE_PROMPTS, rng), d, null), s};
+            }
+            case DETAILS -> {
+                String s = ex.summary().strip(), first = firstSentence(s);
+                String rest = s.substring(first.length()).strip();
+                yield rest.isEmpty() ? null : new String[]{fill(pick(DETAILS_PROMPTS, rng), d, null), rest};
             }
             case TOPIC -> ex.topic() == null || ex.topic().isBlank() ? null
                 : new String[]{fill(pick(TOPIC_PROMPTS, rng), d, null), ex.topic()};
