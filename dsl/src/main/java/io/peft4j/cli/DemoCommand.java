@@ -26,10 +26,10 @@ final class DemoCommand implements Callable<Integer> {
     int test = 80;
     @Option(names = "--epochs", description = "epochs (default ${DEFAULT-VALUE})")
     int epochs = 1;
-    @Option(names = "--lora-lr", description = "LoRA learning rate (default ${DEFAULT-VALUE})")
-    double loraLr = 1e-2;
-    @Option(names = "--full-lr", description = "full fine-tuning learning rate (default ${DEFAULT-VALUE})")
-    double fullLr = 1e-3;
+    @Option(names = "--lora-lr", description = "LoRA learning rate (default ${DEFAULT-VALUE}: best of 2e-3, 5e-3, 1e-2 on the dev split, bench/demo/choose-lr.jsh)")
+    double loraLr = 5e-3;
+    @Option(names = "--full-lr", description = "full fine-tuning learning rate (default ${DEFAULT-VALUE}: best of 1e-3, 2e-3, 4e-3 on the dev split, bench/demo/choose-lr.jsh)")
+    double fullLr = 2e-3;
     @Option(names = "--batch-size", description = "batch size (default ${DEFAULT-VALUE})")
     int batchSize = 16;
     @Option(names = "--max-source", description = "source tokens kept (default ${DEFAULT-VALUE})")
