@@ -14,12 +14,14 @@ var test = Tutorial.sample(splits.test(), tut.pick(16, 100), 2);
 System.out.println(base);
 System.out.println("train " + train.size() + " examples, held-out " + test.size());
 
-// 2. Fine-tune twice: LoRA (r=8 on q and v) and full fine-tuning, same data and schedule
+// 2. Fine-tune twice on the same batches: LoRA (r=8 on q, k, v, o) and full fine-tuning; learning
+//    rates chosen on the dev split (bench/demo/choose-lr.jsh), as in bin/peft4j demo
 var opts = epochs(1).batchSize(tut.pick(8, 16)).maxLengths(tut.pick(192, 256), tut.pick(48, 64)).warmup(tut.pick(1, 6));
-var lora = lora(base).on("attn.q", "attn.v").rank(8).alpha(16).dropout(0.05).train(train, opts.lr(1e-2));
-var full = fullFineTune(base).train(train, opts.lr(1e-3));
+var lora = lora(base).on("attn.q", "attn.k", "attn.v", "attn.o").rank(8).alpha(16).dropout(0.05).train(train, opts.lr(5e-3));
+var full = fullFineTune(base).train(train, opts.lr(2e-3));
 System.out.println(lora);
 System.out.println(full);
+System.out.println(Tables.text(DemoSummary.speedTable(List.of(full.name(), lora.name()), List.of(full, lora))));
 
 // 3. How many parameters each one trains
 System.out.println(lora.parameterLine());
@@ -29,6 +31,7 @@ System.out.println(Tables.text(lora.parameters()));
 var cmp = compare(base, full, lora);
 var rouge = cmp.rouge(test);
 System.out.println(Tables.text(rouge));
+System.out.println(Tables.text(DemoSummary.of(cmp, full, lora).compact()));
 System.out.println(Tables.text(cmp.samples(3), 50));
 
 // 5. Loss curves, written next to the adapter

@@ -114,7 +114,8 @@ public abstract sealed class FineTuned permits LoraResult, Ia3Result, PromptTuni
 
     /** Parameter table: per trained module (or parameter group) and a total row with PEFT's numbers. */
     public Table parameters() {
-        return ParameterReport.model(name + ": " + ParameterReport.peftLine(trainable, total), moduleRows());
+        return ParameterReport.model(name + ", whole model: " + ParameterReport.peftLine(trainable, total)
+            + "; rows: the trained modules, summed in the last row", moduleRows());
     }
 
     private Parameter find(String name) {

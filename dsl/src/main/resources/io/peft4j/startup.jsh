@@ -22,4 +22,5 @@ import io.peft4j.model.GenerationConfig;
 import io.peft4j.model.Sampling;
 import io.peft4j.model.t5.T5Config;
 import io.peft4j.tools.DialogueGenerator;
+import io.peft4j.demo.DemoSummary;
 import static io.peft4j.Peft.*;

@@ -28,9 +28,10 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", description = "Time forward and training steps of the T5 or Llama engine (random weights).")
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--config", description = "flan-t5-small | demo (T5) | smollm2-135m | demo-causal (Llama-shaped, "
+    @Option(names = "--config", description = "flan-t5-small | demo | a T5 config.json file (T5) | smollm2-135m | demo-causal (Llama-shaped, "
         + "loss on the last --target of --source + --target tokens) (default ${DEFAULT-VALUE})") String config = "flan-t5-small";
-    @Option(names = "--mode", description = "full | qv (T5 only) | lora8 (r 8, alpha 16, q,v) | lora32 (r 32, alpha 32, dropout 0.05, q,v) (default ${DEFAULT-VALUE})") String mode = "full";
+    @Option(names = "--mode", description = "full | qv (T5 only) | lora8 (r 8, alpha 16, q,v) | lora32 (r 32, alpha 32, dropout 0.05, q,v) | "
+        + "lora8-qkvo (T5 only: r 8, alpha 16, dropout 0.05, q,k,v,o: the demo's LoRA) (default ${DEFAULT-VALUE})") String mode = "full";
     @Option(names = "--threads", description = "ND4J / BLAS threads (default: OMP_NUM_THREADS or cores)") Integer threads;
     @Option(names = "--java-threads", description = "threads of the engine's Java loops (default: --threads)") Integer javaThreads;
     @Option(names = "--steps", description = "timed steps (>= 5; >= 3 for the decoder-only configs; default ${DEFAULT-VALUE})") int steps = 5;
@@ -57,13 +58,9 @@ public final class BenchCommand implements Callable<Integer> {
         return T5Config.fromJson(n);
     }
 
-    /** The demo model's architecture (io.peft4j.tools.DemoPretraining: d_model 128, 4+4 layers, vocab 4000, gated-gelu, untied). */
+    /** The demo model's architecture: the one {@link io.peft4j.tools.DemoPretraining.Recipe#standard()} makes. */
     public static T5Config demo() {
-        var n = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
-        n.put("vocab_size", 4000); n.put("d_model", 128); n.put("d_kv", 32); n.put("d_ff", 512);
-        n.put("num_layers", 4); n.put("num_decoder_layers", 4); n.put("num_heads", 4);
-        n.put("feed_forward_proj", "gated-gelu"); n.put("tie_word_embeddings", false); n.put("dropout_rate", 0.1);
-        return T5Config.fromJson(n);
+        return io.peft4j.tools.DemoPretraining.Recipe.standard().config();
     }
 
     /** Columns of a training-step row (both stacks, every config). Append new columns at the end only. */
@@ -80,11 +77,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         boolean causal = CausalBench.CONFIGS.contains(config);
-        if (!causal && !T5_CONFIGS.contains(config)) {
-            System.err.println("peft4j bench: unknown --config '" + config + "' (valid: " + String.join(", ", allConfigs()) + ")");
+        boolean jsonConfig = config.endsWith(".json") && java.nio.file.Files.isRegularFile(java.nio.file.Path.of(config));
+        if (!causal && !T5_CONFIGS.contains(config) && !jsonConfig) {
+            System.err.println("peft4j bench: unknown --config '" + config + "' (valid: " + String.join(", ", allConfigs()) + ", or a T5 config.json file)");
             return 2;
         }
-        List<String> modes = causal ? CausalBench.MODES : List.of("full", "qv", "lora8", "lora32");
+        List<String> modes = causal ? CausalBench.MODES : List.of("full", "qv", "lora8", "lora32", "lora8-qkvo");
         if (!modes.contains(mode)) {
             System.err.println("peft4j bench: unknown --mode '" + mode + "' for --config " + config + " (valid: " + String.join(", ", modes) + ")");
             return 2;
@@ -113,14 +111,24 @@ public final class BenchCommand implements Callable<Integer> {
             CausalBench.prepare(m, mode, 1234);
             return train(m, CausalBench.batch(c, batch, source, target, 99), nThreads);
         }
-        T5Config c = config.equals("flan-t5-small") ? flanT5Small() : demo();
+        T5Config c;
+        if (jsonConfig) {
+            try {
+                c = T5Config.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(java.nio.file.Path.of(config).toFile()));
+            } catch (java.io.IOException e) {
+                System.err.println("peft4j bench: cannot read --config " + config + ": " + e.getMessage());
+                return 2;
+            }
+        } else c = config.equals("flan-t5-small") ? flanT5Small() : demo();
         T5Model m = T5Model.fromConfig(c, 1234);
         if (generate) return adapters > 1 ? mixedGeneration(c, m, nThreads) : generation(c, m, nThreads);
         if (mode.equals("full")) m.setAllTrainable(true);
         else if (mode.startsWith("lora")) {
-            io.peft4j.peft.LoraConfig lc = mode.equals("lora8")
-                ? io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(8).withAlpha(16)
-                : io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(32).withAlpha(32).withDropout(0.05);
+            io.peft4j.peft.LoraConfig lc = switch (mode) {
+                case "lora8" -> io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(8).withAlpha(16);
+                case "lora8-qkvo" -> io.peft4j.peft.LoraConfig.of("attn.q", "attn.k", "attn.v", "attn.o").withRank(8).withAlpha(16).withDropout(0.05);
+                default -> io.peft4j.peft.LoraConfig.of("attn.q", "attn.v").withRank(32).withAlpha(32).withDropout(0.05);
+            };
             io.peft4j.peft.LoraModel.of(m, lc, 1234);
         } else {
             m.setAllTrainable(false);

@@ -7,8 +7,8 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** Makes the embedded demo model (vocabulary + span-corruption pretraining) from the project's own data. */
-@Command(name = "pretrain-demo", description = "Pretrain the embedded demo T5 (own vocabulary, span corruption) on datasets/dialogues.")
+/** Makes the embedded demo model (vocabulary + FLAN-style multitask pretraining) from the project's own training data. */
+@Command(name = "pretrain-demo", description = "Pretrain the embedded demo T5 (own vocabulary; FLAN-style mixture of span corruption and instruction tasks made from datasets/dialogues/train.jsonl; recipe in the model folder's RECIPE.md).")
 final class PretrainDemoCommand implements Callable<Integer> {
     @Option(names = "--data", description = "folder with train.jsonl (default: ${DEFAULT-VALUE})")
     Path data = Path.of("datasets/dialogues");

@@ -77,7 +77,10 @@ public final class ParameterReport {
         return Table.create("LoRA parameters of one " + rows + " x " + cols + " matrix", shape, rank, full, lora, share, fewer);
     }
 
-    /** Per-module rows plus a final "total" row: module, kind, shape, trainable, all, % trainable. */
+    /**
+     * Per-module rows plus a final {@value #TOTAL_ROW} row (the sum over these rows only, not the whole
+     * model): module, kind, shape, trainable, all, % trainable.
+     */
     public static Table model(String title, List<ModuleRow> modules) {
         Objects.requireNonNull(modules, "modules");
         StringColumn module = StringColumn.create("module"), kind = StringColumn.create("kind"), shape = StringColumn.create("shape");
@@ -91,13 +94,16 @@ public final class ParameterReport {
             tt = Math.addExact(tt, m.trainable());
             ta = Math.addExact(ta, m.all());
         }
-        module.append("total"); kind.append(""); shape.append("");
+        module.append(TOTAL_ROW); kind.append(""); shape.append("");
         trainable.append(tt); all.append(ta); pct.append(percent(tt, ta));
         trainable.setPrintFormatter(NumberColumnFormatter.intsWithGrouping());
         all.setPrintFormatter(NumberColumnFormatter.intsWithGrouping());
         pct.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
         return Table.create(title == null ? "parameters" : title, module, kind, shape, trainable, all, pct);
     }
+
+    /** The label of the sum row of {@link #model}: the listed modules, not the whole model. */
+    public static final String TOTAL_ROW = "total of these modules";
 
     static double percent(long part, long whole) { return whole == 0 ? 0.0 : 100.0 * part / whole; }
 

@@ -32,9 +32,12 @@ import java.util.SplittableRandom;
 
 /**
  * The recipe of the embedded demo model: a small FLAN-T5-shaped model (gated-GELU, untied head)
- * with its own Unigram vocabulary, pretrained from scratch with T5's span-corruption objective on
- * the project's own dialogue data ({@code datasets/dialogues/train.jsonl}: dialogues and
- * summaries, never the dev/test splits). Nothing is downloaded.
+ * with its own Unigram vocabulary, pretrained from scratch on the project's own dialogue data
+ * ({@code datasets/dialogues/train.jsonl} only, never the dev/test splits) with a FLAN-style
+ * mixture: T5's span corruption over dialogues and summaries, and the instruction tasks of
+ * {@link DemoTasks} (one-sentence gist under several wordings, topic, next turn, speaker). The
+ * full multi-sentence summaries are never a target, so fine-tuning still has the DialogSum-style
+ * summary to teach, as with FLAN-T5. Nothing is downloaded.
  *
  * <p>Run by {@code bin/peft4j pretrain-demo}; the output folder is a Hugging Face-layout checkpoint
  * (config.json, model.safetensors, tokenizer.json, generation_config.json) plus a
@@ -44,8 +47,11 @@ public final class DemoPretraining {
 
     /** Every setting of the recipe; the defaults are what the committed checkpoint was made with. */
     public record Recipe(int vocabSize, int dModel, int dKv, int dFf, int layers, int heads, double dropout,
-                         int steps, int batchSize, int maxLength, double learningRate, int warmupSteps, long seed) {
+                         int steps, int batchSize, int maxLength, double learningRate, int warmupSteps, long seed,
+                         double instructionShare) {
         public Recipe {
+            if (!(instructionShare >= 0 && instructionShare <= 1))
+                throw new IllegalArgumentException("instructionShare must be in [0, 1], got " + instructionShare);
             if (vocabSize < 300) throw new IllegalArgumentException("vocabSize must be >= 300, got " + vocabSize);
             if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
             if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
@@ -54,11 +60,11 @@ public final class DemoPretraining {
         }
 
         public static Recipe standard() {
-            return new Recipe(4000, 128, 32, 512, 4, 4, 0.1, 400, 32, 192, 2e-3, 60, 20261128L);
+            return new Recipe(4000, DMODEL, DMODEL / 4, DFF, 4, 4, 0.1, STEPS, 32, 160, 2e-3, 40, 20261202L, 0.7);
         }
 
         public Recipe withSteps(int s) {
-            return new Recipe(vocabSize, dModel, dKv, dFf, layers, heads, dropout, s, batchSize, maxLength, learningRate, warmupSteps, seed);
+            return new Recipe(vocabSize, dModel, dKv, dFf, layers, heads, dropout, s, batchSize, maxLength, learningRate, warmupSteps, seed, instructionShare);
         }
 
         public T5Config config() {
@@ -70,12 +76,25 @@ public final class DemoPretraining {
         }
     }
 
+    static final int DMODEL = Integer.getInteger("peft4j.demo.dModel", 192);
+    static final int DFF = Integer.getInteger("peft4j.demo.dFf", 768);
+    static final int STEPS = Integer.getInteger("peft4j.demo.steps", 320);
+
+    /** Shares of the instruction tasks among the instruction examples (TITLE, DETAILS, TOPIC, NEXT, SPEAKER). */
+    static final double[] TASK_SHARES = {0.35, 0.3, 0.1, 0.15, 0.1};
+
     private DemoPretraining() {}
 
     /** Pretrains the demo model from {@code dataDir} (train.jsonl) into {@code out}. */
     public static TrainingResult run(Path dataDir, Path out, Recipe recipe, boolean progress) {
         Dataset train = Datasets.dialogsum(dataDir).train();
         List<String> texts = texts(train, PromptTemplate.SUMMARIZE.apply(train.example(0).dialogue()));
+        SplittableRandom promptRng = new SplittableRandom(recipe.seed() + 1);
+        for (int i = 0; i < 200; i++)
+            for (DemoTasks.Kind k : DemoTasks.Kind.values()) {
+                String[] st = DemoTasks.make(k, train.example(i % train.size()), promptRng);
+                if (st != null) texts.add(st[0].replace(train.example(i % train.size()).dialogue(), ""));
+            }
 
         long t0 = System.nanoTime();
         SentencePieceTokenizer tok = new UnigramTrainer(UnigramTrainer.Options.of(recipe.vocabSize())).train(texts);
@@ -92,11 +111,25 @@ public final class DemoPretraining {
             var ex = train.example(i);
             pieces.add(strip(tok.encode(PromptTemplate.SUMMARIZE.apply(ex.dialogue()) + ex.summary()), recipe.maxLength() - 8));
         }
+        int instruction = 0;
         while (pairs.size() < needed) {
-            int[] p = pieces.get(rng.nextInt(pieces.size()));
-            SpanCorruption.Example e = sc.apply(p, rng);
-            pairs.add(new int[][]{e.input(), e.target()});
+            if (rng.nextDouble() < recipe.instructionShare()) {
+                DemoTasks.Kind kind = pickKind(rng);
+                var ex = train.example(rng.nextInt(train.size()));
+                String[] st = DemoTasks.make(kind, ex, rng);
+                if (st == null) continue;
+                int[] src = tok.encode(st[0]), tgt = tok.encode(st[1]);
+                if (src.length > recipe.maxLength()) { src = Arrays.copyOf(src, recipe.maxLength()); src[src.length - 1] = tok.eosId(); }
+                if (tgt.length > 64) { tgt = Arrays.copyOf(tgt, 64); tgt[63] = tok.eosId(); }
+                pairs.add(new int[][]{src, tgt});
+                instruction++;
+            } else {
+                int[] p = pieces.get(rng.nextInt(pieces.size()));
+                SpanCorruption.Example e = sc.apply(p, rng);
+                pairs.add(new int[][]{e.input(), e.target()});
+            }
         }
+        System.err.printf("examples: %d (%d instruction-task, %d span-corruption)%n", pairs.size(), instruction, pairs.size() - instruction);
         List<Batch> batches = new ArrayList<>();
         for (int b = 0; b < recipe.steps(); b++)
             batches.add(pad(pairs.subList(b * recipe.batchSize(), (b + 1) * recipe.batchSize()), tok.padId()));
@@ -113,13 +146,14 @@ public final class DemoPretraining {
         try {
             Files.createDirectories(out);
         } catch (IOException e) { throw new UncheckedIOException(e); }
-        model.save(out, SafeTensors.Dtype.F32);
+        model.save(out, SafeTensors.Dtype.BF16);
         try {
             TokenizerJsonWriter.write(tok, out.resolve("tokenizer.json"));
         } catch (IOException e) { throw new UncheckedIOException(e); }
         ObjectNode gen = new ObjectMapper().createObjectNode();
         gen.put("decoder_start_token_id", 0); gen.put("eos_token_id", 1); gen.put("pad_token_id", 0);
         gen.put("max_new_tokens", 64);
+        gen.put("no_repeat_ngram_size", 3);
         AtomicFiles.writeString(out.resolve("generation_config.json"), gen.toPrettyString() + "\n");
         List<Double> losses = result.stepLosses();
         double first = mean(losses.subList(0, Math.min(20, losses.size())));
@@ -133,12 +167,32 @@ public final class DemoPretraining {
             - recipe: %s
             - parameters: %,d
             - vocabulary: %d pieces (Unigram, trained by `io.peft4j.tools.UnigramTrainer`), sentinels `<extra_id_N>` = %d - N
-            - objective: T5 span corruption (15%% noise, mean span 3) over prompt + dialogue + summary texts (up to 184 tokens)
-            - steps: %d, tokens: %,d, wall time: %.0f s, threads: %s
+            - objective, FLAN-style mixture (class `io.peft4j.tools.DemoTasks`): %.0f%% instruction tasks made from
+              training dialogues (shares among them: one-sentence gist %.0f%% under six wordings, one of them
+              "Summarize the following conversation in one sentence."; the details it settles (the summary's
+              later sentences) %.0f%% under three wordings; topic label %.0f%%; next turn %.0f%%; speaker of a
+              line %.0f%%), %.0f%% T5 span corruption (15%% noise, mean span 3) over prompt + dialogue + summary
+              texts (up to %d tokens). The whole summaries the demo fine-tunes on (gist and details in one
+              text) are never a target: the base has the skills, fine-tuning teaches the format, as with FLAN-T5.
+            - steps: %d of batch %d, tokens: %,d, wall time: %.0f s, threads: %s
             - training loss: %.3f (mean of the first 20 steps) -> %.3f (mean of the last 20)
-            """.formatted(recipe, count(model), tok.vocabSize(), firstSentinel, result.steps(), result.tokens(),
+            - stored as bfloat16 (`model.safetensors`); `generation_config.json` sets `no_repeat_ngram_size` 3
+              (greedy decoding of a small model otherwise loops on phrases)
+            """.formatted(recipe, count(model), tok.vocabSize(), firstSentinel, 100 * recipe.instructionShare(),
+            100 * TASK_SHARES[0], 100 * TASK_SHARES[1], 100 * TASK_SHARES[2], 100 * TASK_SHARES[3], 100 * TASK_SHARES[4],
+            100 * (1 - recipe.instructionShare()), recipe.maxLength() - 8, result.steps(), recipe.batchSize(), result.tokens(),
             result.wallSeconds(), System.getenv("OMP_NUM_THREADS"), first, last));
         return result;
+    }
+
+    private static DemoTasks.Kind pickKind(SplittableRandom rng) {
+        double u = rng.nextDouble(), acc = 0;
+        DemoTasks.Kind[] kinds = DemoTasks.Kind.values();
+        for (int i = 0; i < kinds.length; i++) {
+            acc += TASK_SHARES[i];
+            if (u < acc) return kinds[i];
+        }
+        return kinds[kinds.length - 1];
     }
 
     private static long count(T5Model m) {

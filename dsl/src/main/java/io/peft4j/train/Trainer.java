@@ -148,6 +148,9 @@ public final class Trainer {
         final long sessionStart = System.nanoTime();
         final double wallBefore = s.wallSeconds;
         long sessionSteps = 0, sessionTokens = 0;
+        List<Double> stepSeconds = new java.util.ArrayList<>();
+        List<Long> stepTokens = new java.util.ArrayList<>();
+        long stepStart = System.nanoTime();
         long epochStart = System.nanoTime();
         long lastCheckpoint = s.step;
         TrainingResult.Outcome outcome = s.earlyStopped ? TrainingResult.Outcome.EARLY_STOPPED : TrainingResult.Outcome.COMPLETED;
@@ -157,6 +160,7 @@ public final class Trainer {
             while (!s.earlyStopped && (s.step < total || s.position > 0)) {
                 while (s.position < nb && s.step < total) {
                     if (Thread.interrupted()) { outcome = TrainingResult.Outcome.INTERRUPTED; break outer; }
+                    stepStart = System.nanoTime();
                     int groupEnd = Math.min(nb, (s.position / accum) * accum + accum);
                     double lossSum = 0;
                     int k = 0;
@@ -208,6 +212,9 @@ public final class Trainer {
                     s.lastLearningRate = lr;
                     sessionSteps++;
                     sessionTokens += tokens;
+                    long now = System.nanoTime();
+                    stepSeconds.add((now - stepStart) / 1e9);
+                    stepTokens.add(tokens);
                     double secs = (System.nanoTime() - sessionStart) / 1e9;
                     s.wallSeconds = wallBefore + secs;
                     double tps = secs > 0 ? sessionTokens / secs : 0;
@@ -258,7 +265,7 @@ public final class Trainer {
         fire(l -> l.onEnd(out));
         double tps = s.wallSeconds > 0 ? s.tokens / s.wallSeconds : 0;
         return new TrainingResult(s.stepLosses, s.epochMetrics, s.step, s.tokens, s.wallSeconds, tps, s.bestEpoch,
-            s.bestEpoch > 0 ? s.bestMetric : Double.NaN, outcome);
+            s.bestEpoch > 0 ? s.bestMetric : Double.NaN, outcome, stepSeconds, stepTokens);
     }
 
     /** Updates best tracking and early stopping; returns the (possibly new) best copy. */

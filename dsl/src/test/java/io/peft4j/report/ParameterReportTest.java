@@ -44,7 +44,7 @@ class ParameterReportTest {
             new ParameterReport.ModuleRow("shared", "embedding", "32128 x 768", 0, 32128L * 768));
         Table t = ParameterReport.model("flan-t5 slice", rows);
         assertEquals(4, t.rowCount());
-        assertEquals("total", t.stringColumn("module").get(3));
+        assertEquals(ParameterReport.TOTAL_ROW, t.stringColumn("module").get(3));
         long trainable = 2L * 2 * 8 * 768, all = 2L * (768 * 768 + 2 * 8 * 768) + 32128L * 768;
         assertEquals(trainable, t.longColumn("trainable").get(3));
         assertEquals(all, t.longColumn("all").get(3));
