@@ -315,36 +315,31 @@ public final class LlamaModel implements LanguageModel {
 
     /** Rows {@code rows} of x [N, d] as a dense [rows.length, d] array (a buffer of this model). */
     private INDArray gatherRows(INDArray x, int[] rows) {
-        int d = (int) x.size(1);
-        INDArray out = headIn.get(x.dataType(), rows.length, d);
-        if (Fast.dense(x) && Fast.plain(out)) {
-            java.nio.FloatBuffer src = Fast.fb(x), dst = Fast.fb(out);
-            float[] row = new float[d];
-            for (int i = 0; i < rows.length; i++) {
-                src.get(rows[i] * d, row, 0, d);                  // dense: length <= Integer.MAX_VALUE
-                dst.put(i * d, row, 0, d);
-            }
-        } else {
-            for (int i = 0; i < rows.length; i++) out.putRow(i, x.getRow(rows[i]));
-        }
+        INDArray out = headIn.get(x.dataType(), rows.length, (int) x.size(1));
+        copyRows(x, out, rows, true);
         return out;
     }
 
     /** g [rows.length, d] placed at rows {@code rows} of a zero [n, d] array (a buffer of this model). */
     private INDArray scatterRows(INDArray g, int[] rows, int n) {
-        int d = (int) g.size(1);
-        INDArray out = dHidden.zeros(g.dataType(), n, d);
-        if (Fast.dense(g) && Fast.plain(out)) {
-            java.nio.FloatBuffer src = Fast.fb(g), dst = Fast.fb(out);
+        INDArray out = dHidden.zeros(g.dataType(), n, (int) g.size(1));
+        copyRows(g, out, rows, false);
+        return out;
+    }
+
+    /** Row i of the compact side is row {@code rows[i]} of the full side: dst[i] = src[rows[i]] (gather) or dst[rows[i]] = src[i]. */
+    private static void copyRows(INDArray src, INDArray dst, int[] rows, boolean gather) {
+        int d = (int) src.size(1);
+        if (Fast.dense(src) && Fast.plain(dst)) {
+            java.nio.FloatBuffer from = Fast.fb(src), to = Fast.fb(dst);
             float[] row = new float[d];
             for (int i = 0; i < rows.length; i++) {
-                src.get(i * d, row, 0, d);
-                dst.put(rows[i] * d, row, 0, d);
+                from.get((gather ? rows[i] : i) * d, row, 0, d);      // dense: length <= Integer.MAX_VALUE
+                to.put((gather ? i : rows[i]) * d, row, 0, d);
             }
         } else {
-            for (int i = 0; i < rows.length; i++) out.putRow(rows[i], g.getRow(i));
+            for (int i = 0; i < rows.length; i++) dst.putRow(gather ? i : rows[i], src.getRow(gather ? rows[i] : i));
         }
-        return out;
     }
 
     private static boolean allOnes(int[][] mask) {
