@@ -44,24 +44,15 @@ final class CausalBench {
         return LlamaConfig.fromJson(n);
     }
 
-    /**
-     * The causal demo model's architecture ({@code io.peft4j.tools.CausalDemoPretraining.Recipe.standard()}:
-     * hidden 192, 6 layers, 6 heads with 2 key/value heads, intermediate 512, tied) with the vocabulary
-     * its BPE trainer reaches on the demo corpus (2,612 tokens).
-     */
+    /** The embedded causal demo model's architecture: the config.json committed with it ({@code CausalLM.demo()}). */
     static LlamaConfig demoCausal() {
-        var r = io.peft4j.tools.CausalDemoPretraining.Recipe.standard();
-        ObjectNode n = new ObjectMapper().createObjectNode();
-        n.put("model_type", "llama"); n.put("vocab_size", DEMO_VOCAB); n.put("hidden_size", r.hidden());
-        n.put("intermediate_size", r.intermediate()); n.put("num_hidden_layers", r.layers()); n.put("num_attention_heads", r.heads());
-        n.put("num_key_value_heads", r.kvHeads()); n.put("max_position_embeddings", 1024); n.put("rope_theta", 10000.0);
-        n.put("rms_norm_eps", 1e-5); n.put("tie_word_embeddings", true); n.put("bos_token_id", 0); n.put("eos_token_id", 0);
-        n.put("pad_token_id", 0);
-        return LlamaConfig.fromJson(n);
+        try (java.io.InputStream in = CausalBench.class.getResourceAsStream("/io/peft4j/demo/causal/config.json")) {
+            if (in == null) throw new IllegalStateException("the embedded causal demo model is missing from the class path (io/peft4j/demo/causal)");
+            return LlamaConfig.fromJson(new ObjectMapper().readTree(in));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
-
-    /** Vocabulary of the pretrained causal demo model (the BPE trainer stops at 2,612 of the recipe's 4,000). */
-    static final int DEMO_VOCAB = 2612;
 
     /** The architecture named {@code name}; an IllegalArgumentException naming the valid ones otherwise. */
     static LlamaConfig config(String name) {
