@@ -129,6 +129,27 @@ class PeftDslTest {
         assertNotNull(r.chart());
     }
 
+    @Test
+    void engineWarmUpLeavesTheBaseUntouchedAndRejectsBadSteps() {
+        T5 base = TinyModels.t5(11);
+        Map<String, INDArray> before = snapshot(base);
+        java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+        io.peft4j.train.TrainingListener l = new io.peft4j.train.TrainingListener() {
+            @Override public void onStep(io.peft4j.train.TrainingListener.StepEvent e) { told.incrementAndGet(); }
+        };
+        onTraining(l);
+        try {
+            double s = warmUpEngine(base, train, FAST, 2);
+            assertTrue(s > 0, "seconds spent: " + s);
+        } finally {
+            removeTrainingListener(l);
+        }
+        assertUnchanged(before, base);
+        assertEquals(0, told.get(), "the warm-up tells no training listener");
+        assertFalse(base.toString().contains("adapters"), "no adapter left on the base: " + base);
+        assertMessage(() -> warmUpEngine(base, train, FAST, 0), "steps = 0", ">= 1");
+    }
+
     private static void assertMessage(Executable e, String... parts) {
         Throwable t = assertThrows(RuntimeException.class, e::run);
         for (String p : parts) assertTrue(t.getMessage().contains(p), "'" + t.getMessage() + "' should mention " + p);

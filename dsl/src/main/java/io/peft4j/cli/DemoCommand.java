@@ -23,13 +23,13 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--train", description = "training examples (0 = all; default ${DEFAULT-VALUE})")
     int train = 1000;
     @Option(names = "--test", description = "held-out examples scored (0 = all; default ${DEFAULT-VALUE})")
-    int test = 80;
+    int test = 200;
     @Option(names = "--epochs", description = "epochs (default ${DEFAULT-VALUE})")
-    int epochs = 1;
-    @Option(names = "--lora-lr", description = "LoRA learning rate (default ${DEFAULT-VALUE}: best of 2e-3, 5e-3, 1e-2 on the dev split, bench/demo/choose-lr.jsh)")
-    double loraLr = 5e-3;
-    @Option(names = "--full-lr", description = "full fine-tuning learning rate (default ${DEFAULT-VALUE}: best of 1e-3, 2e-3, 4e-3 on the dev split, bench/demo/choose-lr.jsh)")
-    double fullLr = 2e-3;
+    int epochs = 2;
+    @Option(names = "--lora-lr", description = "LoRA learning rate (default ${DEFAULT-VALUE}: best of 2e-3, 3e-3, 5e-3 at 2 epochs on 200 dev dialogues, bench/demo/choose-lr.jsh)")
+    double loraLr = 3e-3;
+    @Option(names = "--full-lr", description = "full fine-tuning learning rate (default ${DEFAULT-VALUE}: best of 5e-4, 1e-3, 2e-3 at 2 epochs on 200 dev dialogues, bench/demo/choose-lr.jsh)")
+    double fullLr = 1e-3;
     @Option(names = "--batch-size", description = "batch size (default ${DEFAULT-VALUE})")
     int batchSize = 16;
     @Option(names = "--max-source", description = "source tokens kept (default ${DEFAULT-VALUE})")

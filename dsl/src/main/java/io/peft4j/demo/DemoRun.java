@@ -60,6 +60,12 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
     /** Steps at the start of each training run timed apart as warm-up (JIT, allocator), never in the steady rate. */
     public static final int WARMUP_STEPS = 5;
 
+    /** Untimed steps of each method run on a throwaway copy before the timed runs ({@link io.peft4j.Peft#warmUpEngine}). */
+    public static final int ENGINE_WARMUP_STEPS = 10;
+
+    /** Held-out examples (the first ones) the adapter round trip re-generates: reloaded and merged must equal trained. */
+    public static final int ROUND_TRIP_EXAMPLES = 40;
+
     /** The recommended LoRA targets: every attention projection. */
     public static final List<String> LORA_TARGETS = List.of("attn.q", "attn.k", "attn.v", "attn.o");
 
@@ -102,6 +108,9 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
             String.join(", ", loraTargets), loraLr, fullLr);
         TrainOptions opts = io.peft4j.Peft.epochs(epochs).batchSize(batchSize).maxLengths(maxSource, maxTarget).schedule(Schedule.LINEAR)
             .warmup(Math.max(1, train.size() / batchSize / 10));
+        double warm = io.peft4j.Peft.warmUpEngine(base, train, opts, ENGINE_WARMUP_STEPS);
+        log.printf("engine warm-up: %d untimed steps of LoRA and of full fine-tuning on a copy of the base, %.1f s (JIT compilation,%n"
+            + "  so that it falls inside neither timed run)%n", ENGINE_WARMUP_STEPS, warm);
         FineTuned lora = lora(base).on(loraTargets.toArray(String[]::new)).rank(8).alpha(16).dropout(0.05).train(train, opts.lr(loraLr));
         log.println(lora);
         FineTuned full = fullFineTune(base).train(train, opts.lr(fullLr));
@@ -150,10 +159,12 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
         Path adapterDir = lora.adapter().save(out.resolve("adapter-lora-r8"));
         long bytes = io.peft4j.Adapter.sizeOnDisk(adapterDir);
         long modelBytes = 4L * base.parameterCount();
-        List<String> original = cmp.predictions().get(lora.name());
+        int checked = Math.min(ROUND_TRIP_EXAMPLES, test.size());
+        List<String> original = cmp.predictions().get(lora.name()).subList(0, checked);
+        List<String> checkSources = test.sources().subList(0, checked);
         FineTuned reloaded = base.copy().withAdapter(adapterDir);
-        List<String> again = reloaded.generate(test.sources());
-        List<String> merged = reloaded.merge().generate(test.sources());
+        List<String> again = reloaded.generate(checkSources);
+        List<String> merged = reloaded.merge().generate(checkSources);
         Table check = Table.create("adapter round trip",
             StringColumn.create("check", List.of("adapter folder", "adapter size", "reloaded = trained (summaries)", "merged = trained (summaries)")),
             StringColumn.create("result", List.of(adapterDir.toString(),
@@ -179,6 +190,8 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
         setting.put("lora_lr", loraLr);
         setting.put("full_lr", fullLr);
         setting.put("lora_targets", loraTargets);
+        setting.put("engine_warmup", ENGINE_WARMUP_STEPS + " untimed steps of each method on a throwaway copy before the timed runs");
+        setting.put("engine_warmup_seconds", Math.round(warm * 10) / 10.0);
         setting.put("warmup_steps_excluded_from_steady_rate", WARMUP_STEPS);
         setting.put("generation", "greedy, no_repeat_ngram_size from the model's generation_config.json");
         setting.put("bootstrap", "paired, 1000 resamples, 95%");

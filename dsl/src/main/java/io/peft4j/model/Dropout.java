@@ -9,12 +9,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.util.SplittableRandom;
 
 /**
  * Inverted dropout as in PyTorch: in training mode each element is zeroed with probability p and
  * the survivors scaled by 1/(1-p); inactive in inference mode. The mask comes from
- * {@link ForwardContext#nextRandom()}, so it depends only on (seed, step, call order).
+ * {@link ForwardContext#nextSeed()} through a counter-based hash ({@link #draw}), so it depends only on
+ * (seed, step, call order), not on how the work is split among threads.
  */
 public final class Dropout {
     private final double p;
@@ -49,23 +49,45 @@ public final class Dropout {
             return out;
         }
         INDArray m = mask.get(x.dataType(), x.shape());
-        fill(m, ctx.nextRandom());
+        fill(m, ctx.nextSeed());
         if (out != x) out.assign(x);
         return out.muli(m);
     }
 
-    /** o[i] = x[i] * keep(i) for the stream of {@code seed}: four 16-bit draws per 64-bit draw. */
+    /** Elements per bulk copy between a direct buffer and a Java array in {@link #apply}. */
+    private static final int CHUNK = 2048;
+
+    /**
+     * The 24-bit draw of element {@code i} of the stream {@code seed}: a counter-based hash (the
+     * index, keyed by the seed's two halves, through MurmurHash3's 32-bit finaliser). Distinct
+     * indices give distinct hashes (every step is a bijection on 32-bit ints), each element's draw
+     * is computed independently of the others, so any thread can draw any range, and the loop
+     * over a range has no carried state (the JIT vectorises it).
+     */
+    static int draw(int k0, int k1, int i) {
+        int h = (i ^ k1) * 0x9E3779B1 + k0;
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        return h >>> 8;
+    }
+
+    /** Elements whose 24-bit draw is below this are dropped: p * 2^24, rounded. */
+    private int threshold() { return (int) Math.round(p * (1 << 24)); }
+
+    /** o[i] = x[i] * keep(i) for the stream of {@code seed}, in parallel, chunk by chunk through a Java array. */
     private void apply(FloatBuffer xb, FloatBuffer ob, long seed, int n) {
-        int threshold = (int) Math.round(p * 65536.0);
+        int threshold = threshold(), k0 = (int) seed, k1 = (int) (seed >>> 32);
         float k = (float) (1.0 / (1.0 - p));
-        int words = (n + 3) / 4;
-        Par.forRange(words, 1 << 12, (wFrom, wTo) -> {
-            for (int w = wFrom; w < wTo; w++) {
-                long bits = splitMix(seed, w);
-                for (int i = 4 * w, end = Math.min(n, i + 4); i < end; i++, bits >>>= 16) {
-                    float v = k * (1 - (((int) (bits & 0xFFFF) - threshold) >>> 31));   // branch-free keep test
-                    ob.put(i, xb.get(i) * v);
-                }
+        Par.forRange(n, 1 << 14, (from, to) -> {
+            float[] a = new float[Math.min(CHUNK, to - from)];
+            for (int s = from; s < to; s += CHUNK) {
+                int len = Math.min(CHUNK, to - s);
+                xb.get(s, a, 0, len);
+                for (int j = 0; j < len; j++) a[j] = draw(k0, k1, s + j) >= threshold ? a[j] * k : 0f;
+                ob.put(s, a, 0, len);
             }
         });
     }
@@ -83,36 +105,19 @@ public final class Dropout {
         return out.assign(dy).muli(mask.get(dy.dataType(), dy.shape()));
     }
 
-    /**
-     * The {@code index}-th (0-based) {@code nextLong()} of {@code new SplittableRandom(seed)}, computed
-     * directly (SplitMix64: the state advances by the golden gamma, each output is mixed).
-     */
-    public static long splitMix(long seed, long index) {
-        long z = seed + (index + 1) * 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
-
-    private void fill(INDArray m, SplittableRandom rnd) {
+    /** The mask {@link #apply} multiplies by, written out (c order): 0 or 1/(1-p) per element. */
+    private void fill(INDArray m, long seed) {
         long n = m.length();
-        int threshold = (int) Math.round(p * 65536.0);    // keep when a 16-bit draw >= p * 2^16
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("dropout: " + n + " elements; at most " + Integer.MAX_VALUE + " per call");
+        int threshold = threshold(), k0 = (int) seed, k1 = (int) (seed >>> 32);
         double keep = 1.0 / (1.0 - p);
         if (m.dataType() == DataType.FLOAT) {
             FloatBuffer b = m.data().asNioFloat();
             float k = (float) keep;
-            for (int i = 0; i < n; ) {
-                long bits = rnd.nextLong();
-                for (int j = 0; j < 4 && i < n; j++, i++, bits >>>= 16)
-                    b.put(i, (int) (bits & 0xFFFF) >= threshold ? k : 0f);
-            }
+            for (int i = 0; i < n; i++) b.put(i, draw(k0, k1, i) >= threshold ? k : 0f);
         } else if (m.dataType() == DataType.DOUBLE) {
             DoubleBuffer b = m.data().asNioDouble();
-            for (int i = 0; i < n; ) {
-                long bits = rnd.nextLong();
-                for (int j = 0; j < 4 && i < n; j++, i++, bits >>>= 16)
-                    b.put(i, (int) (bits & 0xFFFF) >= threshold ? keep : 0.0);
-            }
-        } else throw new IllegalArgumentException("dropout: unsupported type " + m.dataType());
+            for (int i = 0; i < n; i++) b.put(i, draw(k0, k1, i) >= threshold ? keep : 0.0);
+        } else throw new IllegalArgumentException("dropout: unsupported type " + m.dataType() + "; allowed FLOAT, DOUBLE");
     }
 }

@@ -62,13 +62,6 @@ class ParTest {
         assertThrows(IllegalArgumentException.class, () -> Par.setThreads(0));
     }
 
-    @Test void splitMixIsRandomAccessToSplittableRandom() {
-        for (long seed : new long[]{0, 1, -7, 0x9E3779B97F4A7C15L, 123456789012345L}) {
-            SplittableRandom r = new SplittableRandom(seed);
-            for (int i = 0; i < 2000; i++) assertEquals(r.nextLong(), Dropout.splitMix(seed, i), "seed " + seed + " index " + i);
-        }
-    }
-
     @Test void parallelDropoutDrawsTheSequentialMask() {
         // the fast path (plain float32) against the generic path (a float32 view), same seed
         Par.setThreads(3);

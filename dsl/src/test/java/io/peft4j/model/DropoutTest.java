@@ -1,0 +1,55 @@
+package io.peft4j.model;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The dropout mask's statistics: its share, independence of neighbours and of seeds, and determinism. */
+class DropoutTest {
+
+    private static float[] mask(double p, long seed, int n) {
+        INDArray x = Nd4j.ones(DataType.FLOAT, n);
+        new Dropout(p).forwardInPlace(x, ForwardContext.training(seed, 0));
+        return x.data().asFloat();
+    }
+
+    @ParameterizedTest(name = "p = {0}")
+    @CsvSource({"0.05", "0.1", "0.3", "0.5"})
+    void dropsTheRequestedShareAndScalesTheRest(double p) {
+        int n = 400_000;
+        float[] m = mask(p, 17, n);
+        int dropped = 0, both = 0;
+        for (int i = 0; i < n; i++) {
+            if (m[i] == 0f) dropped++;
+            else assertEquals(1.0 / (1.0 - p), m[i], 1e-6, "kept elements are scaled by 1/(1-p)");
+            if (i > 0 && m[i] == 0f && m[i - 1] == 0f) both++;
+        }
+        double sd = Math.sqrt(p * (1 - p) / n);
+        assertEquals(p, dropped / (double) n, 5 * sd, "share of dropped elements");
+        double pairs = p * p, pairSd = Math.sqrt(pairs * (1 - pairs) / n);
+        assertEquals(pairs, both / (double) (n - 1), 5 * pairSd, "neighbours dropped together (independence)");
+    }
+
+    @Test void sameSeedSameMaskOtherSeedOtherMask() {
+        float[] a = mask(0.1, 5, 50_000), b = mask(0.1, 5, 50_000), c = mask(0.1, 6, 50_000);
+        assertArrayEquals(a, b);
+        int agree = 0, droppedA = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == 0f) { droppedA++; if (c[i] == 0f) agree++; }
+        }
+        // another seed's mask drops about p of the elements the first one dropped, not the same ones
+        assertEquals(0.1, agree / (double) droppedA, 0.03, "overlap of two seeds' dropped elements");
+    }
+
+    @Test void doubleAndFloatDrawTheSameMask() {
+        INDArray f = Nd4j.ones(DataType.FLOAT, 97, 31), d = Nd4j.ones(DataType.DOUBLE, 97, 31);
+        new Dropout(0.2).forwardInPlace(f, ForwardContext.training(3, 1));
+        new Dropout(0.2).forwardInPlace(d, ForwardContext.training(3, 1));
+        assertArrayEquals(d.data().asDouble(), f.castTo(DataType.DOUBLE).data().asDouble(), 1e-6);
+    }
+}
