@@ -92,6 +92,36 @@ public final class Dropout {
         });
     }
 
+    /**
+     * {@code acc += dy * mask} in one pass (no buffer for the masked gradient): the input gradient
+     * of a branch that read the dropped input (a LoRA adapter's), added to the layer's. Returns acc.
+     */
+    public INDArray backwardAddInto(INDArray dy, INDArray acc) {
+        if (!active) {
+            if (Fast.plain(dy, acc)) Fast.addInPlace(acc, dy); else acc.addi(dy);
+            return acc;
+        }
+        if (seeded && dy.length() == lastLength && Fast.plain(dy, acc) && acc.length() == lastLength) {
+            FloatBuffer db = Fast.fb(dy), ab = Fast.fb(acc);
+            int threshold = threshold(), k0 = (int) lastSeed, k1 = (int) (lastSeed >>> 32);
+            float k = (float) (1.0 / (1.0 - p));
+            Par.forRange(lastLength, 1 << 14, (from, to) -> {
+                float[] g = new float[Math.min(CHUNK, to - from)], a = new float[g.length];
+                for (int s = from; s < to; s += CHUNK) {
+                    int len = Math.min(CHUNK, to - s);
+                    db.get(s, g, 0, len);
+                    ab.get(s, a, 0, len);
+                    for (int j = 0; j < len; j++) if (draw(k0, k1, s + j) >= threshold) a[j] += g[j] * k;
+                    ab.put(s, a, 0, len);
+                }
+            });
+            return acc;
+        }
+        INDArray masked = backward(dy);
+        if (Fast.plain(acc, masked)) Fast.addInPlace(acc, masked); else acc.addi(masked);
+        return acc;
+    }
+
     /** @return dy * mask in a buffer of this layer (dy untouched), or dy itself when inactive */
     public INDArray backward(INDArray dy) {
         if (!active) return dy;

@@ -504,8 +504,7 @@ public final class LoraLinear implements PeftLayer {
             else {
                 INDArray dxd = a.dxd.get(dyc.dataType(), dyc.size(0), inFeatures());
                 c.backward().backward(dyc, dxd, 0.0);
-                INDArray masked = c.dropout().backward(dxd);                                      // dx_d * mask
-                if (Fast.plain(dx, masked)) Fast.addInPlace(dx, masked); else dx.addi(masked);
+                c.dropout().backwardAddInto(dxd, dx);                                             // dx += dx_d * mask
             }
         }
         caches.clear();

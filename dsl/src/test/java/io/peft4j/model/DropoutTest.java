@@ -52,4 +52,23 @@ class DropoutTest {
         new Dropout(0.2).forwardInPlace(d, ForwardContext.training(3, 1));
         assertArrayEquals(d.data().asDouble(), f.castTo(DataType.DOUBLE).data().asDouble(), 1e-6);
     }
+
+    @Test void backwardAddIntoAddsTheMaskedGradient() {
+        for (boolean plain : new boolean[]{true, false}) {
+            Dropout d = new Dropout(0.25);
+            INDArray x = Nd4j.rand(DataType.FLOAT, 123, 45);
+            d.forwardInPlace(x.dup(), ForwardContext.training(9, 3));
+            INDArray dy = Nd4j.rand(DataType.FLOAT, 123, 45), acc = Nd4j.rand(DataType.FLOAT, 123, 45);
+            INDArray expected = acc.add(d.backward(dy));
+            INDArray target = plain ? acc.dup() : Nd4j.rand(DataType.FLOAT, 124, 45).get(
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 124), org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(acc);
+            d.backwardAddInto(dy, target);
+            assertArrayEquals(expected.data().asFloat(), target.dup('c').data().asFloat(), 1e-6f, plain ? "plain" : "view");
+        }
+        Dropout off = new Dropout(0.25);
+        INDArray x = Nd4j.ones(DataType.FLOAT, 4, 3), dy = Nd4j.ones(DataType.FLOAT, 4, 3), acc = Nd4j.ones(DataType.FLOAT, 4, 3);
+        off.forwardInPlace(x, ForwardContext.inference());
+        off.backwardAddInto(dy, acc);
+        assertArrayEquals(Nd4j.valueArrayOf(new long[]{4, 3}, 2f).data().asFloat(), acc.data().asFloat(), "inactive: acc += dy");
+    }
 }
