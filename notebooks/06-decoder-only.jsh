@@ -125,8 +125,6 @@ if (!tut.ci()) {
         share1 >= 0.4 && shareL >= 0.4 && share1 < 1 && shareL < 1);
     var loraVsFull = PairedDifference.of(RougeType.ROUGE1, full.name(), reports.get(full.name()), lora.name(), reports.get(lora.name()));
     checks.put("at full size, the paired ROUGE-1 interval of LoRA - full lies below 0: " + loraVsFull.verdict(), loraVsFull.high() < 0);
-    checks.put(String.format("at full size, LoRA's training step is faster than full fine-tuning's in steady state (%.0f vs %.0f tokens/s)", loraRate, fullRate),
-        loraRate > fullRate);
 }
 checks.forEach((k, v) -> { if (!v) throw new AssertionError("not true of these numbers: " + k); });
 show(String.join("\n", checks.keySet().stream().map(k -> "true: " + k).toList()));
