@@ -13,8 +13,8 @@ import java.nio.FloatBuffer;
 /**
  * Inverted dropout as in PyTorch: in training mode each element is zeroed with probability p and
  * the survivors scaled by 1/(1-p); inactive in inference mode. The mask comes from
- * {@link ForwardContext#nextSeed()} through a counter-based hash ({@link #draw}), so it depends only on
- * (seed, step, call order), not on how the work is split among threads.
+ * {@link ForwardContext#nextSeed()} through SplitMix64 addressed by position ({@link #draw}), so it depends
+ * only on (seed, step, call order), not on how the work is split among threads.
  */
 public final class Dropout {
     private final double p;
@@ -58,35 +58,42 @@ public final class Dropout {
     private static final int CHUNK = 2048;
 
     /**
-     * The 24-bit draw of element {@code i} of the stream {@code seed}: a counter-based hash (the
-     * index, keyed by the seed's two halves, through MurmurHash3's 32-bit finaliser). Distinct
-     * indices give distinct hashes (every step is a bijection on 32-bit ints), each element's draw
-     * is computed independently of the others, so any thread can draw any range, and the loop
-     * over a range has no carried state (the JIT vectorises it).
+     * The 16-bit draw of element {@code i} of the stream {@code seed}: the {@code i / 4}-th output of
+     * SplitMix64 (as {@code new SplittableRandom(seed)} would give it), its 16-bit lanes low first.
+     * Any element's draw is computed directly, so any thread can draw any range; the loops below
+     * mix one 64-bit word per four elements.
      */
-    static int draw(int k0, int k1, int i) {
-        int h = (i ^ k1) * 0x9E3779B1 + k0;
-        h ^= h >>> 16;
-        h *= 0x85EBCA6B;
-        h ^= h >>> 13;
-        h *= 0xC2B2AE35;
-        h ^= h >>> 16;
-        return h >>> 8;
+    static int draw(long seed, int i) {
+        return (int) ((splitMix(seed, i >>> 2) >>> ((i & 3) << 4)) & 0xFFFF);
     }
 
-    /** Elements whose 24-bit draw is below this are dropped: p * 2^24, rounded. */
-    private int threshold() { return (int) Math.round(p * (1 << 24)); }
+    /** The {@code index}-th (0-based) {@code nextLong()} of {@code new SplittableRandom(seed)}, computed directly. */
+    static long splitMix(long seed, long index) {
+        long z = seed + (index + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Elements whose 16-bit draw is below this are dropped: p * 2^16, rounded. */
+    private int threshold() { return (int) Math.round(p * 65536.0); }
 
     /** o[i] = x[i] * keep(i) for the stream of {@code seed}, in parallel, chunk by chunk through a Java array. */
     private void apply(FloatBuffer xb, FloatBuffer ob, long seed, int n) {
-        int threshold = threshold(), k0 = (int) seed, k1 = (int) (seed >>> 32);
+        int threshold = threshold();
         float k = (float) (1.0 / (1.0 - p));
         Par.forRange(n, 1 << 14, (from, to) -> {
             float[] a = new float[Math.min(CHUNK, to - from)];
             for (int s = from; s < to; s += CHUNK) {
                 int len = Math.min(CHUNK, to - s);
                 xb.get(s, a, 0, len);
-                for (int j = 0; j < len; j++) a[j] = draw(k0, k1, s + j) >= threshold ? a[j] * k : 0f;
+                long bits = splitMix(seed, s >>> 2) >>> ((s & 3) << 4);
+                for (int j = 0; j < len; j++) {
+                    int i = s + j;
+                    if ((i & 3) == 0 && j > 0) bits = splitMix(seed, i >>> 2);
+                    a[j] = (int) (bits & 0xFFFF) >= threshold ? a[j] * k : 0f;
+                    bits >>>= 16;
+                }
                 ob.put(s, a, 0, len);
             }
         });
@@ -103,7 +110,8 @@ public final class Dropout {
         }
         if (seeded && dy.length() == lastLength && Fast.plain(dy, acc) && acc.length() == lastLength) {
             FloatBuffer db = Fast.fb(dy), ab = Fast.fb(acc);
-            int threshold = threshold(), k0 = (int) lastSeed, k1 = (int) (lastSeed >>> 32);
+            int threshold = threshold();
+            long seed = lastSeed;
             float k = (float) (1.0 / (1.0 - p));
             Par.forRange(lastLength, 1 << 14, (from, to) -> {
                 float[] g = new float[Math.min(CHUNK, to - from)], a = new float[g.length];
@@ -111,7 +119,13 @@ public final class Dropout {
                     int len = Math.min(CHUNK, to - s);
                     db.get(s, g, 0, len);
                     ab.get(s, a, 0, len);
-                    for (int j = 0; j < len; j++) if (draw(k0, k1, s + j) >= threshold) a[j] += g[j] * k;
+                    long bits = splitMix(seed, s >>> 2) >>> ((s & 3) << 4);
+                    for (int j = 0; j < len; j++) {
+                        int i = s + j;
+                        if ((i & 3) == 0 && j > 0) bits = splitMix(seed, i >>> 2);
+                        if ((int) (bits & 0xFFFF) >= threshold) a[j] += g[j] * k;
+                        bits >>>= 16;
+                    }
                     ab.put(s, a, 0, len);
                 }
             });
@@ -139,15 +153,15 @@ public final class Dropout {
     private void fill(INDArray m, long seed) {
         long n = m.length();
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("dropout: " + n + " elements; at most " + Integer.MAX_VALUE + " per call");
-        int threshold = threshold(), k0 = (int) seed, k1 = (int) (seed >>> 32);
+        int threshold = threshold();
         double keep = 1.0 / (1.0 - p);
         if (m.dataType() == DataType.FLOAT) {
             FloatBuffer b = m.data().asNioFloat();
             float k = (float) keep;
-            for (int i = 0; i < n; i++) b.put(i, draw(k0, k1, i) >= threshold ? k : 0f);
+            for (int i = 0; i < n; i++) b.put(i, draw(seed, i) >= threshold ? k : 0f);
         } else if (m.dataType() == DataType.DOUBLE) {
             DoubleBuffer b = m.data().asNioDouble();
-            for (int i = 0; i < n; i++) b.put(i, draw(k0, k1, i) >= threshold ? keep : 0.0);
+            for (int i = 0; i < n; i++) b.put(i, draw(seed, i) >= threshold ? keep : 0.0);
         } else throw new IllegalArgumentException("dropout: unsupported type " + m.dataType() + "; allowed FLOAT, DOUBLE");
     }
 }

@@ -71,4 +71,37 @@ class DropoutTest {
         off.backwardAddInto(dy, acc);
         assertArrayEquals(Nd4j.valueArrayOf(new long[]{4, 3}, 2f).data().asFloat(), acc.data().asFloat(), "inactive: acc += dy");
     }
+
+    @Test void drawsAreSplittableRandomsWordsAddressedByPosition() {
+        for (long seed : new long[]{0, 1, -7, 0x9E3779B97F4A7C15L, 123456789012345L}) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+            for (int w = 0; w < 500; w++) {
+                long word = r.nextLong();
+                assertEquals(word, Dropout.splitMix(seed, w), "seed " + seed + " word " + w);
+                for (int lane = 0; lane < 4; lane++)
+                    assertEquals((int) ((word >>> (16 * lane)) & 0xFFFF), Dropout.draw(seed, 4 * w + lane), "seed " + seed + " element " + (4 * w + lane));
+            }
+        }
+    }
+
+    @Test void everyChunkAndThreadSplitDrawsTheSameMask() {
+        // lengths that are not multiples of 4 or of the chunk, threads that split at odd places
+        int before = io.peft4j.ops.Par.threads();
+        for (int threads : new int[]{1, 3}) {
+            io.peft4j.ops.Par.setThreads(threads);
+            try {
+                for (int n : new int[]{1, 5, 2047, 2049, 40_003}) {
+                    INDArray x = Nd4j.ones(DataType.FLOAT, n);
+                    Dropout d = new Dropout(0.3);
+                    d.forwardInPlace(x, ForwardContext.training(21, 4));
+                    float[] got = x.data().asFloat();
+                    long seed = ForwardContext.training(21, 4).nextSeed();
+                    for (int i = 0; i < n; i++)
+                        assertEquals(Dropout.draw(seed, i) >= Math.round(0.3 * 65536) ? (float) (1 / 0.7) : 0f, got[i], 1e-6f, "n " + n + " element " + i);
+                }
+            } finally {
+                io.peft4j.ops.Par.setThreads(before);
+            }
+        }
+    }
 }
