@@ -78,23 +78,33 @@ public final class Dropout {
     /** Elements whose 16-bit draw is below this are dropped: p * 2^16, rounded. */
     private int threshold() { return (int) Math.round(p * 65536.0); }
 
-    /** o[i] = x[i] * keep(i) for the stream of {@code seed}, in parallel, chunk by chunk through a Java array. */
-    private void apply(FloatBuffer xb, FloatBuffer ob, long seed, int n) {
+    /** o[i] = x[i] * keep(i) for the stream of {@code seed}. */
+    private void apply(FloatBuffer xb, FloatBuffer ob, long seed, int n) { masked(xb, ob, false, seed, n); }
+
+    /**
+     * {@code dst[i] = src[i] * keep(i)}, or {@code dst[i] += src[i] * keep(i)} when {@code accumulate},
+     * for the stream of {@code seed}: in parallel, chunk by chunk through Java arrays, one SplitMix64
+     * word per four elements.
+     */
+    private void masked(FloatBuffer src, FloatBuffer dst, boolean accumulate, long seed, int n) {
         int threshold = threshold();
         float k = (float) (1.0 / (1.0 - p));
         Par.forRange(n, 1 << 14, (from, to) -> {
-            float[] a = new float[Math.min(CHUNK, to - from)];
+            float[] g = new float[Math.min(CHUNK, to - from)], a = accumulate ? new float[g.length] : g;
             for (int s = from; s < to; s += CHUNK) {
                 int len = Math.min(CHUNK, to - s);
-                xb.get(s, a, 0, len);
+                src.get(s, g, 0, len);
+                if (accumulate) dst.get(s, a, 0, len);
                 long bits = splitMix(seed, s >>> 2) >>> ((s & 3) << 4);
                 for (int j = 0; j < len; j++) {
                     int i = s + j;
                     if ((i & 3) == 0 && j > 0) bits = splitMix(seed, i >>> 2);
-                    a[j] = (int) (bits & 0xFFFF) >= threshold ? a[j] * k : 0f;
+                    boolean keep = (int) (bits & 0xFFFF) >= threshold;
+                    if (accumulate) { if (keep) a[j] += g[j] * k; }
+                    else a[j] = keep ? g[j] * k : 0f;
                     bits >>>= 16;
                 }
-                ob.put(s, a, 0, len);
+                dst.put(s, a, 0, len);
             }
         });
     }
@@ -109,26 +119,7 @@ public final class Dropout {
             return acc;
         }
         if (seeded && dy.length() == lastLength && Fast.plain(dy, acc) && acc.length() == lastLength) {
-            FloatBuffer db = Fast.fb(dy), ab = Fast.fb(acc);
-            int threshold = threshold();
-            long seed = lastSeed;
-            float k = (float) (1.0 / (1.0 - p));
-            Par.forRange(lastLength, 1 << 14, (from, to) -> {
-                float[] g = new float[Math.min(CHUNK, to - from)], a = new float[g.length];
-                for (int s = from; s < to; s += CHUNK) {
-                    int len = Math.min(CHUNK, to - s);
-                    db.get(s, g, 0, len);
-                    ab.get(s, a, 0, len);
-                    long bits = splitMix(seed, s >>> 2) >>> ((s & 3) << 4);
-                    for (int j = 0; j < len; j++) {
-                        int i = s + j;
-                        if ((i & 3) == 0 && j > 0) bits = splitMix(seed, i >>> 2);
-                        if ((int) (bits & 0xFFFF) >= threshold) a[j] += g[j] * k;
-                        bits >>>= 16;
-                    }
-                    ab.put(s, a, 0, len);
-                }
-            });
+            masked(Fast.fb(dy), Fast.fb(acc), true, lastSeed, lastLength);
             return acc;
         }
         INDArray masked = backward(dy);
