@@ -29,17 +29,21 @@ class MergeAndSaveTest {
 
     @Test void mergedModelSavesAsACompleteFolderAndAnswersAsTheAdapter() throws Exception {
         T5 base = T5.demo();
-        String before = base.generate(PROMPTS.get(0));
+        List<String> before = base.generate(PROMPTS);
         float w0 = base.model().baseParameters().get("encoder.block.0.layer.0.SelfAttention.q.weight").value().getFloat(0, 0);
         LoraResult lora = (LoraResult) lora(base).on("attn.q", "attn.v").rank(4).alpha(8).named("t").train(
             io.peft4j.data.Dataset.of("x", List.of(new io.peft4j.data.Example("a", "#Person1#: hi.", "Person1 says hi.", "t"),
                 new io.peft4j.data.Example("b", "#Person1#: bye.", "Person1 says bye.", "t"))),
             Peft.epochs(1).batchSize(2).lr(1e-3));
-        // a visible adapter: B is zero at init and one tiny step barely moves it
+        // a visible adapter: B is zero at init and one tiny step barely moves it. The values come from a
+        // fixed seed (an unseeded draw once left both answers unchanged, and the check below failed)
         LoraModel<LanguageModel> reg = base.adapters();
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
         for (String m : reg.targetedModules("t")) {
             var b = reg.layers().get(m).adapter("t").b().value();
-            b.assign(Nd4j.rand(b.dataType(), b.shape()).subi(0.5).muli(0.4));
+            float[] v = new float[(int) b.length()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextDouble() - 0.5) * 0.8f;
+            b.assign(Nd4j.create(v, b.shape()).castTo(b.dataType()));
         }
         List<String> withAdapter = lora.generate(PROMPTS);
 
@@ -53,10 +57,10 @@ class MergeAndSaveTest {
 
         T5 reloaded = T5.fromFolder(dir, "merged", "local");   // (T5.load goes through HubResolver, being rewritten)
         assertEquals(withAdapter, reloaded.generate(PROMPTS), "the merged folder answers as the base with the adapter");
-        assertNotEquals(before, withAdapter.get(0), "the adapter changes the answer (else the test proves nothing)");
+        assertNotEquals(before.get(0), withAdapter.get(0), "the adapter changes the first answer (else the test proves nothing)");
         // the shared base is untouched: same weights, same answers, adapter still unmerged and usable
         assertEquals(w0, base.model().baseParameters().get("encoder.block.0.layer.0.SelfAttention.q.weight").value().getFloat(0, 0));
-        assertEquals(before, base.generate(PROMPTS.get(0)));
+        assertEquals(before, base.generate(PROMPTS));
         assertEquals(withAdapter, lora.generate(PROMPTS));
 
         // merging the adapter into the base first gives the same folder contents
