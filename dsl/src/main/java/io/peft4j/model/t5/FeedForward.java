@@ -69,13 +69,7 @@ public final class FeedForward {
             java.nio.FloatBuffer d = Fast.fb(dh), gb = Fast.fb(gl), b = Fast.fb(pre1),
                 lb = Fast.fb(dl), ab = Fast.fb(da), der = Fast.fb(derB.get(dh.dataType(), dh.shape()));
             int n = (int) dh.length();
-            Par.forRange(n, GRAIN, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    float dv = d.get(i);
-                    lb.put(i, dv * gb.get(i));
-                    ab.put(i, dv * b.get(i) * der.get(i));
-                }
-            });
+            Par.forRange(n, GRAIN, (from, to) -> Activations.gatedBackwardRange(d, gb, b, der, lb, ab, from, to));
             INDArray dx0 = wi.get().backward(da);
             INDArray dx1 = wi1.get().backward(dl);
             INDArray out = dx.get(dx0.dataType(), dx0.shape());
