@@ -40,13 +40,18 @@ public final class RmsNorm {
             float[] rfa = rf;
             float epsf = (float) eps;
             Par.forRange(N, Math.max(1, (1 << 14) / Math.max(1, D)), (from, to) -> {
+                float[] xr = new float[D], hr = new float[D];      // one row at a time through Java arrays
                 for (int i = from; i < to; i++) {
                     int o = i * D;
+                    xb.get(o, xr, 0, D);
                     float ss = 0f;                              // float32 accumulation, as PyTorch's mean in float32
-                    for (int j = 0; j < D; j++) { float v = xb.get(o + j); ss += v * v; }
+                    for (int j = 0; j < D; j++) { float v = xr[j]; ss += v * v; }
                     float rr = (float) (1.0 / Math.sqrt(ss / D + epsf));
                     rfa[i] = rr;
-                    for (int j = 0; j < D; j++) { float h = xb.get(o + j) * rr; hb.put(o + j, h); ob.put(o + j, h * wa[j]); }
+                    for (int j = 0; j < D; j++) hr[j] = xr[j] * rr;
+                    hb.put(o, hr, 0, D);
+                    for (int j = 0; j < D; j++) xr[j] = hr[j] * wa[j];
+                    ob.put(o, xr, 0, D);
                 }
             });
             return out;
@@ -71,19 +76,20 @@ public final class RmsNorm {
             float[][] part = weight.trainable() ? new float[blocks][D] : null;
             float[] rfa = rf;
             Par.forRange(blocks, 1, (bFrom, bTo) -> {
+                float[] gr = new float[D], hr = new float[D];      // one row at a time through Java arrays
                 for (int blk = bFrom; blk < bTo; blk++) {
                     float[] pw = part == null ? null : part[blk];
                     for (int i = blk * BLOCK, end = Math.min(N, i + BLOCK); i < end; i++) {
                         int o = i * D;
+                        gb.get(o, gr, 0, D);
+                        hb.get(o, hr, 0, D);
                         float m = 0f;
-                        for (int j = 0; j < D; j++) {
-                            float g = gb.get(o + j), h = hb.get(o + j);
-                            m += g * wa[j] * h;
-                            if (pw != null) pw[j] += g * h;
-                        }
+                        for (int j = 0; j < D; j++) m += gr[j] * wa[j] * hr[j];
+                        if (pw != null) for (int j = 0; j < D; j++) pw[j] += gr[j] * hr[j];
                         m /= D;
                         float rr = rfa[i];
-                        for (int j = 0; j < D; j++) ob.put(o + j, (gb.get(o + j) * wa[j] - hb.get(o + j) * m) * rr);
+                        for (int j = 0; j < D; j++) gr[j] = (gr[j] * wa[j] - hr[j] * m) * rr;
+                        ob.put(o, gr, 0, D);
                     }
                 }
             });

@@ -53,7 +53,11 @@ public final class Fast {
     /** to = from, element-wise, for {@link #plain} arrays of equal length. */
     public static void copy(INDArray from, INDArray to) {
         FloatBuffer f = fb(from), t = fb(to);
-        forChunks((int) from.length(), (a, b) -> { for (int k = a; k < b; k++) t.put(k, f.get(k)); return true; });
+        forChunks((int) from.length(), (a, b) -> {
+            float[] u = new float[Math.min(ARRAY_CHUNK, b - a)];
+            for (int s = a; s < b; s += ARRAY_CHUNK) { int len = Math.min(ARRAY_CHUNK, b - s); f.get(s, u, 0, len); t.put(s, u, 0, len); }
+            return true;
+        });
     }
 
     /** A part [from, to) of a loop; false stops nothing but is reported by {@link #forChunks}. */
@@ -74,14 +78,41 @@ public final class Fast {
     /** out = a + b (out may alias a or b). */
     public static void add(INDArray a, INDArray b, INDArray out) {
         FloatBuffer x = fb(a), y = fb(b), o = fb(out);
-        Par.forRange((int) a.length(), GRAIN, (from, to) -> { for (int i = from; i < to; i++) o.put(i, x.get(i) + y.get(i)); });
+        Par.forRange((int) a.length(), GRAIN, (from, to) -> {
+            int cap = Math.min(ARRAY_CHUNK, to - from);
+            float[] u = new float[cap], v = new float[cap];
+            for (int s = from; s < to; s += ARRAY_CHUNK) {
+                int len = Math.min(ARRAY_CHUNK, to - s);
+                x.get(s, u, 0, len);
+                y.get(s, v, 0, len);
+                for (int i = 0; i < len; i++) u[i] += v[i];
+                o.put(s, u, 0, len);
+            }
+        });
     }
 
     /** acc += a * m (element-wise). */
     public static void addProduct(INDArray acc, INDArray a, INDArray m) {
         FloatBuffer o = fb(acc), x = fb(a), y = fb(m);
-        Par.forRange((int) acc.length(), GRAIN, (from, to) -> { for (int i = from; i < to; i++) o.put(i, o.get(i) + x.get(i) * y.get(i)); });
+        Par.forRange((int) acc.length(), GRAIN, (from, to) -> {
+            int cap = Math.min(ARRAY_CHUNK, to - from);
+            float[] u = new float[cap], v = new float[cap], w = new float[cap];
+            for (int s = from; s < to; s += ARRAY_CHUNK) {
+                int len = Math.min(ARRAY_CHUNK, to - s);
+                o.get(s, u, 0, len);
+                x.get(s, v, 0, len);
+                y.get(s, w, 0, len);
+                for (int i = 0; i < len; i++) u[i] += v[i] * w[i];
+                o.put(s, u, 0, len);
+            }
+        });
     }
+
+    /**
+     * Elements per bulk copy between native storage and Java arrays in the element-wise loops: the
+     * loops then run over arrays, which the JIT vectorises (per-element buffer access it does not).
+     */
+    public static final int ARRAY_CHUNK = 2048;
 
     /** a += b. */
     public static void addInPlace(INDArray a, INDArray b) { add(a, b, a); }

@@ -127,14 +127,19 @@ public final class Attention {
 
     /** Row-wise softmax of (s + bias) in place, rows {@code [from, to)} of length {@code n}. */
     static void softmaxRowsRange(java.nio.FloatBuffer s, java.nio.FloatBuffer bias, int from, int to, int n) {
+        float[] row = new float[n], br = new float[n];          // one row at a time through Java arrays
         for (int r = from; r < to; r++) {
             int o = r * n;
+            s.get(o, row, 0, n);
+            bias.get(o, br, 0, n);
             float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) { float v = s.get(o + j) + bias.get(o + j); s.put(o + j, v); if (v > max) max = v; }
+            for (int j = 0; j < n; j++) row[j] += br[j];
+            for (int j = 0; j < n; j++) max = Math.max(max, row[j]);
             float sum = 0f;
-            for (int j = 0; j < n; j++) { float e = (float) Math.exp(s.get(o + j) - max); s.put(o + j, e); sum += e; }
+            for (int j = 0; j < n; j++) { float e = (float) Math.exp(row[j] - max); row[j] = e; sum += e; }
             float inv = 1f / sum;
-            for (int j = 0; j < n; j++) s.put(o + j, s.get(o + j) * inv);
+            for (int j = 0; j < n; j++) row[j] *= inv;
+            s.put(o, row, 0, n);
         }
     }
 
@@ -246,11 +251,15 @@ public final class Attention {
 
     /** In place: ds = p * (ds - rowsum(ds * p)), rows {@code [from, to)} of length {@code n}. */
     static void softmaxBackwardRowsRange(java.nio.FloatBuffer ds, java.nio.FloatBuffer p, int from, int to, int n) {
+        float[] dr = new float[n], pr = new float[n];          // one row at a time through Java arrays
         for (int r = from; r < to; r++) {
             int o = r * n;
+            ds.get(o, dr, 0, n);
+            p.get(o, pr, 0, n);
             float dot = 0f;
-            for (int j = 0; j < n; j++) dot += ds.get(o + j) * p.get(o + j);
-            for (int j = 0; j < n; j++) ds.put(o + j, p.get(o + j) * (ds.get(o + j) - dot));
+            for (int j = 0; j < n; j++) dot += dr[j] * pr[j];
+            for (int j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dot);
+            ds.put(o, dr, 0, n);
         }
     }
 
