@@ -93,41 +93,82 @@ public final class Dropout {
     private void masked(FloatBuffer src, FloatBuffer dst, boolean accumulate, long seed, int n) {
         int threshold = threshold();
         float k = (float) (1.0 / (1.0 - p));
-        Par.forRange(n, 1 << 14, (from, to) -> {
-            int cap = Math.min(CHUNK, to - from);
-            float[] g = new float[cap], a = accumulate ? new float[cap] : null;
-            long[] words = new long[cap / 4 + 2];
-            int[] draws = new int[4 * words.length];
-            for (int s = from; s < to; s += CHUNK) {
-                int len = Math.min(CHUNK, to - s);
-                src.get(s, g, 0, len);
-                long w0 = s >>> 2;
-                int nw = (int) (((long) s + len + 3) >>> 2) - (int) w0;
-                // the SplitMix64 words of this chunk (one per four elements), then their 16-bit lanes
-                // low first, then the masked copy: three simple loops the JIT vectorises (the single
-                // loop with a word per fourth element ran 1.6x slower; docs/BENCHMARKS.md)
-                long z0 = seed + (w0 + 1) * GOLDEN;
-                for (int q = 0; q < nw; q++) words[q] = mix(z0 + q * GOLDEN);
-                for (int q = 0; q < nw; q++) {
-                    long v = words[q];
-                    int o = 4 * q;
-                    draws[o] = (int) v & 0xFFFF;
-                    draws[o + 1] = (int) (v >>> 16) & 0xFFFF;
-                    draws[o + 2] = (int) (v >>> 32) & 0xFFFF;
-                    draws[o + 3] = (int) (v >>> 48) & 0xFFFF;
-                }
-                int off = s & 3;
-                if (accumulate) {
-                    dst.get(s, a, 0, len);
-                    for (int j = 0; j < len; j++) a[j] += g[j] * (k * (float) ((threshold - 1 - draws[j + off]) >>> 31));
-                    dst.put(s, a, 0, len);
-                } else {
-                    // keep = 1 when draw >= threshold: the sign bit of (threshold - 1 - draw), branch-free
-                    for (int j = 0; j < len; j++) g[j] = g[j] * (k * (float) ((threshold - 1 - draws[j + off]) >>> 31));
-                    dst.put(s, g, 0, len);
-                }
+        Par.forRange(n, 1 << 14, (from, to) -> maskedRange(src, dst, accumulate, seed, threshold, k, from, to));
+    }
+
+    /** {@link #masked} over elements [from, to) on the calling thread. */
+    private static void maskedRange(FloatBuffer src, FloatBuffer dst, boolean accumulate, long seed, int threshold, float k, int from, int to) {
+        int cap = Math.min(CHUNK, to - from);
+        float[] g = new float[cap], a = accumulate ? new float[cap] : null;
+        long[] words = new long[cap / 4 + 2];
+        int[] draws = new int[4 * words.length];
+        for (int s = from; s < to; s += CHUNK) {
+            int len = Math.min(CHUNK, to - s);
+            src.get(s, g, 0, len);
+            long w0 = s >>> 2;
+            int nw = (int) (((long) s + len + 3) >>> 2) - (int) w0;
+            // the SplitMix64 words of this chunk (one per four elements), then their 16-bit lanes
+            // low first, then the masked copy: three simple loops the JIT vectorises (the single
+            // loop with a word per fourth element ran 1.6x slower; docs/BENCHMARKS.md)
+            long z0 = seed + (w0 + 1) * GOLDEN;
+            for (int q = 0; q < nw; q++) words[q] = mix(z0 + q * GOLDEN);
+            for (int q = 0; q < nw; q++) {
+                long v = words[q];
+                int o = 4 * q;
+                draws[o] = (int) v & 0xFFFF;
+                draws[o + 1] = (int) (v >>> 16) & 0xFFFF;
+                draws[o + 2] = (int) (v >>> 32) & 0xFFFF;
+                draws[o + 3] = (int) (v >>> 48) & 0xFFFF;
             }
-        });
+            int off = s & 3;
+            if (accumulate) {
+                dst.get(s, a, 0, len);
+                for (int j = 0; j < len; j++) a[j] += g[j] * (k * (float) ((threshold - 1 - draws[j + off]) >>> 31));
+                dst.put(s, a, 0, len);
+            } else {
+                // keep = 1 when draw >= threshold: the sign bit of (threshold - 1 - draw), branch-free
+                for (int j = 0; j < len; j++) g[j] = g[j] * (k * (float) ((threshold - 1 - draws[j + off]) >>> 31));
+                dst.put(s, g, 0, len);
+            }
+        }
+    }
+
+    /**
+     * Starts a dropout that the caller applies itself, range by range, inside its own parallel loop
+     * ({@link #forwardRange}; the backward with {@link #backwardRange}): fused with the pass that
+     * produced the input, while it is still in cache. Draws this call's seed exactly as
+     * {@link #forwardInto} would (the masks are the same). Float32 only.
+     *
+     * @param n elements of the tensor the ranges index
+     * @return true when dropout is active (training and p > 0): the caller must then cover [0, n)
+     *         with {@link #forwardRange}; false: the output is the input, backward is the identity
+     */
+    public boolean beginFused(ForwardContext ctx, int n) {
+        active = ctx.training() && p > 0;
+        seeded = active;
+        if (active) { lastSeed = ctx.nextSeed(); lastLength = n; }
+        return active;
+    }
+
+    /** True when the last forward dropped elements (backward is then not the identity). */
+    public boolean active() { return active; }
+
+    /** dst[i] = src[i] * keep(i) for i in [from, to) of the dropout started by {@link #beginFused}; dst may be src. */
+    public void forwardRange(FloatBuffer src, FloatBuffer dst, int from, int to) {
+        checkRange(from, to);
+        maskedRange(src, dst, false, lastSeed, threshold(), (float) (1.0 / (1.0 - p)), from, to);
+    }
+
+    /** dx[i] = dy[i] * keep(i) for i in [from, to), the last forward's mask; dx may be dy. */
+    public void backwardRange(FloatBuffer dy, FloatBuffer dx, int from, int to) {
+        checkRange(from, to);
+        maskedRange(dy, dx, false, lastSeed, threshold(), (float) (1.0 / (1.0 - p)), from, to);
+    }
+
+    private void checkRange(int from, int to) {
+        if (!active || !seeded) throw new IllegalStateException("dropout: no fused float32 forward in progress (beginFused first)");
+        if (from < 0 || to > lastLength || from > to)
+            throw new IllegalArgumentException("dropout: range [" + from + ", " + to + ") outside [0, " + lastLength + ")");
     }
 
     /**

@@ -101,18 +101,22 @@ public final class Attention {
         INDArray sc = scores.get(dt, B, heads, T, S);
         java.nio.FloatBuffer scb = Fast.fb(sc), biasb = Fast.fb(bias);
         int B = this.B, T = this.T, S = this.S, heads = this.heads, dk = this.dk;
-        Gemm.parallelSmall(B * heads, (from, to) -> {            // one (batch, head) per task: scores, then softmax
+        // the probabilities' dropout is applied head by head right after their softmax (still in cache)
+        boolean dropping = drop.beginFused(ctx, B * heads * T * S);
+        INDArray dropped = dropping ? pd.get(dt, B, heads, T, S) : sc;
+        java.nio.FloatBuffer pdb = Fast.fb(dropped);
+        Dropout dr = drop;
+        Gemm.parallelSmall(B * heads, (from, to) -> {            // one (batch, head) per task: scores, softmax, dropout
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads;
                 Gemm.raw(q2, (long) b * T * inner + (long) h * dk, false, inner, k2, (long) b * S * inner + (long) h * dk, true, inner,
                     sc, (long) bh * T * S, S, T, S, dk, 1.0, 0.0);
                 softmaxRowsRange(scb, biasb, bh * T, (bh + 1) * T, S);
+                if (dropping) dr.forwardRange(scb, pdb, bh * T * S, (bh + 1) * T * S);
             }
         });
         probs = sc;
-        probsDropped = sc;
-        if (ctx.training()) probsDropped = drop.forwardInto(sc, pd.get(dt, B, heads, T, S), ctx);
-        else drop.forwardInPlace(sc, ctx);
+        probsDropped = dropped;
         INDArray m = merged.get(dt, (long) B * T, inner);
         INDArray pdrop = probsDropped;
         Gemm.parallelSmall(B * heads, (from, to) -> {
@@ -219,13 +223,16 @@ public final class Attention {
                 Gemm.raw(pdrop, so, true, S, dcf, to_, false, inner, dv2b, ko, inner, S, dk, T, 1.0, 0.0);
             }
         });
-        INDArray ds = drop.backward(dp);
+        INDArray ds = dp;                                         // dropout and softmax backward in place, head by head
         java.nio.FloatBuffer dsb = Fast.fb(ds), pb = Fast.fb(probs);
         lastDScores = ds;
+        boolean dropped = drop.active();
+        Dropout dr = drop;
         INDArray dq2b = dq2.get(dt, (long) B * T, inner), dk2b = dk2.get(dt, (long) B * S, inner);
-        Gemm.parallelSmall(B * heads, (from, to) -> {            // softmax backward of the head's rows, then dq and dk
+        Gemm.parallelSmall(B * heads, (from, to) -> {            // dropout and softmax backward of the head's rows, then dq and dk
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads;
+                if (dropped) dr.backwardRange(dsb, dsb, bh * T * S, (bh + 1) * T * S);
                 softmaxBackwardRowsRange(dsb, pb, bh * T, (bh + 1) * T, S);
                 long so = (long) bh * T * S, to_ = (long) b * T * inner + (long) h * dk, ko = (long) b * S * inner + (long) h * dk;
                 Gemm.raw(ds, so, false, S, k2, ko, false, inner, dq2b, to_, inner, T, dk, S, 1.0, 0.0);
