@@ -26,6 +26,9 @@ public final class Dropout {
 
     public Dropout(double p) { this.p = p; }
 
+    /** The backward output uses {@code other}'s storage (the same dropout role in another block; see {@link Buf#shareStorageOf}). */
+    public void shareBackwardBuffers(Dropout other) { dx.shareStorageOf(other.dx); }
+
     /** Applies dropout to {@code x} IN PLACE (the caller passes a tensor it owns) and returns it. */
     public INDArray forwardInPlace(INDArray x, ForwardContext ctx) { return forwardInto(x, x, ctx); }
 

@@ -58,6 +58,12 @@ public final class Linear implements Projection {
         return d;
     }
 
+    /**
+     * This layer's backward output (dX) uses {@code other}'s storage: for the same projection role in
+     * another block of a stack, whose dX is consumed inside its own block's backward.
+     */
+    public void shareBackwardBuffers(Linear other) { dx.shareStorageOf(other.dx); }
+
     @Override public List<Parameter> parameters() { return bias == null ? List.of(weight) : List.of(weight, bias); }
 
     @Override public String toString() { return "Linear(" + weight + (bias == null ? "" : ", " + bias) + ")"; }

@@ -25,6 +25,9 @@ public final class RmsNorm {
 
     public Parameter weight() { return weight; }
 
+    /** The backward output (dX) uses {@code other}'s storage (the same norm role in another block; see {@link Buf#shareStorageOf}). */
+    public void shareBackwardBuffers(RmsNorm other) { dxB.shareStorageOf(other.dxB); }
+
     /** @param x [N, d] @return [N, d] (a buffer owned by this layer) */
     public INDArray forward(INDArray x) {
         long n = x.size(0), d = x.size(1);

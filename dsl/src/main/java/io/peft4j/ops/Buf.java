@@ -12,10 +12,26 @@ import java.util.Arrays;
  */
 public final class Buf {
     private INDArray a;
+    private Buf owner;                 // non-null: this handle uses owner's storage
 
     public INDArray get(DataType dt, long... shape) {
+        if (owner != null) return owner.get(dt, shape);
         if (a == null || a.dataType() != dt || !Arrays.equals(a.shape(), shape)) a = Nd4j.createUninitialized(dt, shape);
         return a;
+    }
+
+    /**
+     * From now on this handle returns the storage of {@code other} (and of whatever {@code other}
+     * shares). For buffers whose contents live only while one layer runs (its backward-only
+     * scratch): the same role in every block of a stack then takes one buffer, not one per block.
+     * The caller guarantees that no two users of the shared storage need it at the same time.
+     */
+    public void shareStorageOf(Buf other) {
+        Buf root = other;
+        while (root.owner != null) root = root.owner;
+        if (root == this) return;
+        owner = root;
+        a = null;
     }
 
     public INDArray zeros(DataType dt, long... shape) { return get(dt, shape).assign(0); }

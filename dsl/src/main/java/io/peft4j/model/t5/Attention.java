@@ -42,6 +42,19 @@ public final class Attention {
         this.drop = new Dropout(dropout);
     }
 
+    /**
+     * Backward-only scratch (and the projections' dX) shared with the same attention role of another
+     * block: everything this backward writes is consumed before the block's backward returns (the
+     * score gradient and the cross-attention key/value gradient by the block and stack right after).
+     */
+    void shareBackwardBuffers(Attention other) {
+        Buf[] mine = {dctx, dP, dq, dkB, dv, dq2, dk2, dv2, dx, dkv}, theirs = {other.dctx, other.dP, other.dq, other.dkB, other.dv,
+            other.dq2, other.dk2, other.dv2, other.dx, other.dkv};
+        for (int i = 0; i < mine.length; i++) mine[i].shareStorageOf(theirs[i]);
+        drop.shareBackwardBuffers(other.drop);
+        T5Block.shareLinear(q, other.q); T5Block.shareLinear(k, other.k); T5Block.shareLinear(v, other.v); T5Block.shareLinear(o, other.o);
+    }
+
     /** View [R, C] of slice (b, h) of a c-contiguous [B, H, R, C] buffer (built directly: NDArrayIndex views are slow). */
     private static INDArray head(INDArray a4, int b, int h) {
         long r = a4.size(2), c = a4.size(3);

@@ -30,6 +30,14 @@ public final class FeedForward {
         this.drop = new Dropout(dropout);
     }
 
+    /** Backward-only scratch and the projections' dX shared with another block's feed-forward (see {@link Buf#shareStorageOf}). */
+    void shareBackwardBuffers(FeedForward other) {
+        dx.shareStorageOf(other.dx); dlB.shareStorageOf(other.dlB); daB.shareStorageOf(other.daB);
+        drop.shareBackwardBuffers(other.drop);
+        T5Block.shareLinear(wi, other.wi); T5Block.shareLinear(wo, other.wo);
+        if (wi1 != null && other.wi1 != null) T5Block.shareLinear(wi1, other.wi1);
+    }
+
     /** @param x [N, d] @return [N, d] */
     public INDArray forward(INDArray x, ForwardContext ctx) {
         pre0 = wi.get().forward(x, ctx);

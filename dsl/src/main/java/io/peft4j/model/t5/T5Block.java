@@ -25,6 +25,27 @@ public final class T5Block {
     }
 
     /**
+     * Shares this block's backward-only buffers with {@code other} (block 0 of the same stack): a
+     * block's backward consumes all of them before it returns, and blocks run their backward one
+     * after another. The one buffer that leaves a block (ln0's dX, the previous block's dOut) is read
+     * only before the previous block writes its own ln0 dX. Saves one set of backward buffers per
+     * block after the first (GradientCheckTest checks the gradients with several blocks).
+     */
+    void shareBackwardBuffers(T5Block other) {
+        ln0.shareBackwardBuffers(other.ln0); lnF.shareBackwardBuffers(other.lnF);
+        if (ln1 != null && other.ln1 != null) ln1.shareBackwardBuffers(other.ln1);
+        self.shareBackwardBuffers(other.self);
+        if (cross != null && other.cross != null) cross.shareBackwardBuffers(other.cross);
+        ff.shareBackwardBuffers(other.ff);
+        d0.shareBackwardBuffers(other.d0); d1.shareBackwardBuffers(other.d1); dF.shareBackwardBuffers(other.dF);
+    }
+
+    /** Shares the dX storage of two slots' projections when both are plain {@link io.peft4j.model.Linear}s (at construction). */
+    static void shareLinear(io.peft4j.model.Slot a, io.peft4j.model.Slot b) {
+        if (a.get() instanceof io.peft4j.model.Linear la && b.get() instanceof io.peft4j.model.Linear lb) la.shareBackwardBuffers(lb);
+    }
+
+    /**
      * @param x [B*T, d]; selfBias [B, H, T, T]; enc [B*S, d] and crossBias [B, H, T, S] for the decoder
      * @return [B*T, d] (a buffer of this block)
      */

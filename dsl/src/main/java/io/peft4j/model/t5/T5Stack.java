@@ -40,6 +40,7 @@ public final class T5Stack {
     T5Stack(boolean decoder, Embedding embed, RelativePositionBias rel, T5Block[] blocks, RmsNorm finalLn, int heads, double dropout) {
         this.decoder = decoder; this.embed = embed; this.rel = rel; this.blocks = blocks; this.finalLn = finalLn; this.heads = heads;
         this.inDrop = new Dropout(dropout); this.outDrop = new Dropout(dropout);
+        for (int i = 1; i < blocks.length; i++) blocks[i].shareBackwardBuffers(blocks[0]);
     }
 
     int length() { return T; }
