@@ -58,6 +58,9 @@ public final class Linear implements Projection {
         return d;
     }
 
+    /** Only the weight gradient reads the input (the bias gradient and dX do not). */
+    @Override public boolean readsInputInBackward() { return weight.trainable(); }
+
     /**
      * This layer's backward output (dX) uses {@code other}'s storage: for the same projection role in
      * another block of a stack, whose dX is consumed inside its own block's backward.

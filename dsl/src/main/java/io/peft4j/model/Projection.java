@@ -24,6 +24,14 @@ public interface Projection {
     /** @param dy [N, out] gradient of the loss w.r.t. the last forward's output @return dx [N, in] */
     INDArray backward(INDArray dy);
 
+    /**
+     * Whether {@link #backward} reads the input of the last training forward (to form a weight or
+     * adapter gradient). When false, the caller may overwrite that input once {@code forward} has
+     * returned: a frozen projection's input then needs no storage of its own per layer. The default
+     * (true) is always safe.
+     */
+    default boolean readsInputInBackward() { return true; }
+
     /** All parameters this projection owns, frozen or not (for a wrapper: base weight and its own). */
     List<Parameter> parameters();
 }

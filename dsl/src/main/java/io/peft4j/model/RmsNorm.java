@@ -14,7 +14,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class RmsNorm {
     private final Parameter weight;   // [d]
     private final double eps;
-    private final Buf xhat = new Buf(), y = new Buf();
+    private final Buf xhat = new Buf(), y = new Buf(), yShared = new Buf();
     private INDArray r;               // [N, 1] reciprocal rms of the last forward (ND4J path)
     private float[] rf = new float[0]; // [N] reciprocal rms of the last forward (float32 fast path)
     private final Buf dxB = new Buf();
@@ -26,10 +26,18 @@ public final class RmsNorm {
     public Parameter weight() { return weight; }
 
     /** The backward output (dX) uses {@code other}'s storage (the same norm role in another block; see {@link Buf#shareStorageOf}). */
-    public void shareBackwardBuffers(RmsNorm other) { dxB.shareStorageOf(other.dxB); }
+    public void shareBackwardBuffers(RmsNorm other) { dxB.shareStorageOf(other.dxB); yShared.shareStorageOf(other.yShared); }
 
     /** @param x [N, d] @return [N, d] (a buffer owned by this layer) */
-    public INDArray forward(INDArray x) {
+    public INDArray forward(INDArray x) { return forward(x, true); }
+
+    /**
+     * As {@link #forward(INDArray)}; with {@code keepOutput} false the output goes to storage shared
+     * with the same norm role of the other blocks ({@link #shareBackwardBuffers}): for a caller whose
+     * consumers do not read it in backward (frozen projections). The norm's own backward never reads it.
+     */
+    public INDArray forward(INDArray x, boolean keepOutput) {
+        Buf y = keepOutput ? this.y : yShared;
         long n = x.size(0), d = x.size(1);
         INDArray w = weight.value();
         if (Fast.plain(x, w)) {

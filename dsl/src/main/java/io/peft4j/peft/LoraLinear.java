@@ -493,6 +493,14 @@ public final class LoraLinear implements PeftLayer {
         }
     }
 
+    /** True when the base reads its input or an unmerged adapter is active (its gradient reads the input). */
+    @Override public boolean readsInputInBackward() {
+        if (base.readsInputInBackward()) return true;
+        if (disabled) return false;
+        for (String n : active) if (!merged.contains(n)) return true;
+        return false;
+    }
+
     @Override
     public INDArray backward(INDArray dy) {
         INDArray dx = base.backward(dy);

@@ -27,7 +27,7 @@ public final class Attention {
     final Slot q, k, v, o;
     final int heads, dk;
     private final Dropout drop;
-    private final Buf qh = new Buf(), kh = new Buf(), vh = new Buf(), scores = new Buf(), ctxB = new Buf(), merged = new Buf(),
+    private final Buf qh = new Buf(), kh = new Buf(), vh = new Buf(), scores = new Buf(), ctxB = new Buf(), merged = new Buf(), mergedShared = new Buf(),
         pd = new Buf(), dctx = new Buf(), dP = new Buf(), dq = new Buf(), dkB = new Buf(), dv = new Buf(),
         dq2 = new Buf(), dk2 = new Buf(), dv2 = new Buf(), dx = new Buf(), dkv = new Buf();
     private int B, T, S;
@@ -48,12 +48,24 @@ public final class Attention {
      * score gradient and the cross-attention key/value gradient by the block and stack right after).
      */
     void shareBackwardBuffers(Attention other) {
-        Buf[] mine = {dctx, dP, dq, dkB, dv, dq2, dk2, dv2, dx, dkv}, theirs = {other.dctx, other.dP, other.dq, other.dkB, other.dv,
-            other.dq2, other.dk2, other.dv2, other.dx, other.dkv};
+        Buf[] mine = {dctx, dP, dq, dkB, dv, dq2, dk2, dv2, dx, dkv, mergedShared}, theirs = {other.dctx, other.dP, other.dq, other.dkB, other.dv,
+            other.dq2, other.dk2, other.dv2, other.dx, other.dkv, other.mergedShared};
         for (int i = 0; i < mine.length; i++) mine[i].shareStorageOf(theirs[i]);
         drop.shareBackwardBuffers(other.drop);
         T5Block.shareLinear(q, other.q); T5Block.shareLinear(k, other.k); T5Block.shareLinear(v, other.v); T5Block.shareLinear(o, other.o);
     }
+
+    /** Whether backward reads the query input (x of {@link #forward}): q trainable or adapted. */
+    boolean readsQueryInputInBackward() { return q.get().readsInputInBackward(); }
+
+    /** Whether backward reads the key/value input (kvIn, or x for self-attention): k or v trainable or adapted. */
+    boolean readsKeyValueInputInBackward() { return k.get().readsInputInBackward() || v.get().readsInputInBackward(); }
+
+    /**
+     * Storage for the merged heads (o's input): per layer only when o's backward reads it (a trainable
+     * or adapted o), otherwise one buffer for every block of the stack.
+     */
+    private Buf contextBuf(ForwardContext ctx) { return ctx.training() && o.get().readsInputInBackward() ? merged : mergedShared; }
 
     /** View [R, C] of slice (b, h) of a c-contiguous [B, H, R, C] buffer (built directly: NDArrayIndex views are slow). */
     private static INDArray head(INDArray a4, int b, int h) {
@@ -130,7 +142,7 @@ public final class Attention {
         });
         probs = sc;
         probsDropped = dropped;
-        INDArray m = merged.get(dt, (long) B * T, inner);
+        INDArray m = contextBuf(ctx).get(dt, (long) B * T, inner);
         INDArray pdrop = probsDropped;
         Gemm.parallelSmall(B * heads, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
@@ -180,7 +192,7 @@ public final class Attention {
         for (int b = 0; b < B; b++)
             for (int h = 0; h < heads; h++)
                 Gemm.mm(head(probsDropped, b, h), head(v4, b, h), head(c4, b, h), false, false, 1.0, 0.0);
-        return o.get().forward(mergeHeads(merged, c4, B, T), ctx);
+        return o.get().forward(mergeHeads(contextBuf(ctx), c4, B, T), ctx);
     }
 
     /**

@@ -21,7 +21,7 @@ public final class FeedForward {
     final boolean gated;
     private static final int GRAIN = 1 << 14;
     private final Dropout drop;
-    private final Buf h = new Buf(), g = new Buf(), dx = new Buf(), dlB = new Buf(), daB = new Buf(), derB = new Buf();
+    private final Buf h = new Buf(), hShared = new Buf(), g = new Buf(), dx = new Buf(), dlB = new Buf(), daB = new Buf(), derB = new Buf();
     private boolean derValid;          // derB holds gelu_new'(wi_0 x) of the last (training, float32) forward
     private INDArray pre0, pre1;      // wi / wi_0 output and wi_1 output of the last forward
 
@@ -32,16 +32,21 @@ public final class FeedForward {
 
     /** Backward-only scratch and the projections' dX shared with another block's feed-forward (see {@link Buf#shareStorageOf}). */
     void shareBackwardBuffers(FeedForward other) {
-        dx.shareStorageOf(other.dx); dlB.shareStorageOf(other.dlB); daB.shareStorageOf(other.daB);
+        dx.shareStorageOf(other.dx); dlB.shareStorageOf(other.dlB); daB.shareStorageOf(other.daB); hShared.shareStorageOf(other.hShared);
         drop.shareBackwardBuffers(other.drop);
         T5Block.shareLinear(wi, other.wi); T5Block.shareLinear(wo, other.wo);
         if (wi1 != null && other.wi1 != null) T5Block.shareLinear(wi1, other.wi1);
     }
 
+    /** Whether backward reads this feed-forward's input (wi or wi_1 trainable or adapted). */
+    boolean readsInputInBackward() { return wi.get().readsInputInBackward() || (wi1 != null && wi1.get().readsInputInBackward()); }
+
     /** @param x [N, d] @return [N, d] */
     public INDArray forward(INDArray x, ForwardContext ctx) {
         pre0 = wi.get().forward(x, ctx);
-        INDArray hid = h.get(pre0.dataType(), pre0.shape());
+        // wo's input: kept per layer only when wo's backward reads it (a trainable or adapted wo);
+        // otherwise one buffer serves every block of the stack
+        INDArray hid = (ctx.training() && wo.get().readsInputInBackward() ? h : hShared).get(pre0.dataType(), pre0.shape());
         if (gated && Fast.plain(pre0, hid)) {
             pre1 = wi1.get().forward(x, ctx);
             INDArray gl = g.get(pre0.dataType(), pre0.shape());

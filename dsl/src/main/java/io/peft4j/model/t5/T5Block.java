@@ -17,7 +17,6 @@ public final class T5Block {
     final Attention self, cross;       // cross null in the encoder
     final FeedForward ff;
     private final Dropout d0, d1, dF;
-    private final Buf h1 = new Buf(), h2 = new Buf(), h3 = new Buf();
 
     T5Block(RmsNorm ln0, Attention self, RmsNorm ln1, Attention cross, RmsNorm lnF, FeedForward ff, double dropout) {
         this.ln0 = ln0; this.self = self; this.ln1 = ln1; this.cross = cross; this.lnF = lnF; this.ff = ff;
@@ -47,25 +46,31 @@ public final class T5Block {
 
     /**
      * @param x [B*T, d]; selfBias [B, H, T, T]; enc [B*S, d] and crossBias [B, H, T, S] for the decoder
-     * @return [B*T, d] (a buffer of this block)
+     * @return [B*T, d]: x itself, updated in place (the residual stream)
      */
     INDArray forward(INDArray x, int B, int T, INDArray selfBias, INDArray enc, int S, INDArray crossBias, ForwardContext ctx) {
-        INDArray a = d0.forwardInPlace(self.forward(ln0.forward(x), null, B, T, T, selfBias, ctx), ctx);
-        INDArray h = residual(h1, x, a);
+        boolean t = ctx.training();
+        // a norm's output is kept per layer only when a projection reading it needs it in backward
+        INDArray a = d0.forwardInPlace(self.forward(ln0.forward(x, t && (self.readsQueryInputInBackward()
+            || self.readsKeyValueInputInBackward())), null, B, T, T, selfBias, ctx), ctx);
+        INDArray h = residual(x, a);
         if (cross != null) {
-            a = d1.forwardInPlace(cross.forward(ln1.forward(h), enc, B, T, S, crossBias, ctx), ctx);
-            h = residual(h2, h, a);
+            a = d1.forwardInPlace(cross.forward(ln1.forward(h, t && cross.readsQueryInputInBackward()), enc, B, T, S, crossBias, ctx), ctx);
+            h = residual(h, a);
         }
-        INDArray f = dF.forwardInPlace(ff.forward(lnF.forward(h), ctx), ctx);
-        return residual(h3, h, f);
+        INDArray f = dF.forwardInPlace(ff.forward(lnF.forward(h, t && ff.readsInputInBackward()), ctx), ctx);
+        return residual(h, f);
     }
 
-    /** buf = x + a (a fused loop on the float32 path). */
-    private static INDArray residual(Buf buf, INDArray x, INDArray a) {
-        INDArray out = buf.get(x.dataType(), x.shape());
-        if (Fast.plain(x, a, out)) Fast.add(x, a, out);
-        else out.assign(x).addi(a);
-        return out;
+    /**
+     * x += a, in place: the residual stream is one buffer (the stack's embedded input) that every
+     * block adds to. Nothing reads a block's input again after its norm (which keeps its own
+     * normalised copy), so no per-block copy is kept.
+     */
+    private static INDArray residual(INDArray x, INDArray a) {
+        if (Fast.plain(x, a)) Fast.addInPlace(x, a);
+        else x.addi(a);
+        return x;
     }
 
     private static INDArray addInPlace(INDArray g, INDArray d) {
