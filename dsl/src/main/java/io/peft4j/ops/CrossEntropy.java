@@ -40,15 +40,20 @@ public final class CrossEntropy {
             double[] rowLoss = new double[n], rowLse = lse;
             FloatBuffer x = Fast.fb(logits);
             Par.forRange(n, Math.max(1, (1 << 15) / Math.max(1, V)), (from, to) -> {
+                float[] row = new float[V];                  // one row at a time through Java arrays
+                double[] ex = new double[V];
                 for (int i = from; i < to; i++) {
                     int o = i * V;
+                    x.get(o, row, 0, V);
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < V; j++) max = Math.max(max, x.get(o + j));
+                    for (int j = 0; j < V; j++) max = Math.max(max, row[j]);
+                    for (int j = 0; j < V; j++) ex[j] = row[j] - max;
+                    Activations.expInPlace(ex, V);
                     double sum = 0;
-                    for (int j = 0; j < V; j++) sum += Math.exp(x.get(o + j) - max);
+                    for (int j = 0; j < V; j++) sum += ex[j];
                     double l = max + Math.log(sum);
                     rowLse[i] = l;
-                    rowLoss[i] = flatLabels[i] == IGNORE ? 0 : l - x.get(o + flatLabels[i]);
+                    rowLoss[i] = flatLabels[i] == IGNORE ? 0 : l - row[flatLabels[i]];
                 }
             });
             double sum = 0;
@@ -80,15 +85,22 @@ public final class CrossEntropy {
             int[] lab = labels;
             float scale = count == 0 ? 0f : (float) (1.0 / count);
             Par.forRange(lab.length, Math.max(1, (1 << 15) / Math.max(1, V)), (from, to) -> {
+                float[] row = new float[V];                  // one row at a time through Java arrays
+                double[] ex = new double[V];
                 for (int i = from; i < to; i++) {
                     int o = i * V;
                     if (lab[i] == IGNORE || scale == 0f) {
-                        for (int j = 0; j < V; j++) g.put(o + j, 0f);
+                        java.util.Arrays.fill(row, 0f);
+                        g.put(o, row, 0, V);
                         continue;
                     }
                     double l = rowLse[i];
-                    for (int j = 0; j < V; j++) g.put(o + j, (float) Math.exp(x.get(o + j) - l) * scale);
-                    g.put(o + lab[i], g.get(o + lab[i]) - scale);
+                    x.get(o, row, 0, V);
+                    for (int j = 0; j < V; j++) ex[j] = row[j] - l;
+                    Activations.expInPlace(ex, V);
+                    for (int j = 0; j < V; j++) row[j] = (float) ex[j] * scale;
+                    row[lab[i]] -= scale;
+                    g.put(o, row, 0, V);
                 }
             });
             return d;

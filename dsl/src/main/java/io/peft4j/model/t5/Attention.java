@@ -3,6 +3,7 @@ package io.peft4j.model.t5;
 import io.peft4j.model.Dropout;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Slot;
+import io.peft4j.ops.Activations;
 import io.peft4j.ops.Buf;
 import io.peft4j.ops.Fast;
 import io.peft4j.ops.Gemm;
@@ -157,6 +158,7 @@ public final class Attention {
     /** Row-wise softmax of (s + bias) in place, rows {@code [from, to)} of length {@code n}. */
     static void softmaxRowsRange(java.nio.FloatBuffer s, java.nio.FloatBuffer bias, int from, int to, int n) {
         float[] row = new float[n], br = new float[n];          // one row at a time through Java arrays
+        double[] ex = new double[n];
         for (int r = from; r < to; r++) {
             int o = r * n;
             s.get(o, row, 0, n);
@@ -164,8 +166,10 @@ public final class Attention {
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) row[j] += br[j];
             for (int j = 0; j < n; j++) max = Math.max(max, row[j]);
+            for (int j = 0; j < n; j++) ex[j] = row[j] - max;
+            Activations.expInPlace(ex, n);                     // (float) Math.exp(row[j] - max), vectorised
             float sum = 0f;
-            for (int j = 0; j < n; j++) { float e = (float) Math.exp(row[j] - max); row[j] = e; sum += e; }
+            for (int j = 0; j < n; j++) { float e = (float) ex[j]; row[j] = e; sum += e; }
             float inv = 1f / sum;
             for (int j = 0; j < n; j++) row[j] *= inv;
             s.put(o, row, 0, n);
