@@ -2,6 +2,7 @@ package io.peft4j.model.causal;
 
 import io.peft4j.model.Dropout;
 import io.peft4j.model.ForwardContext;
+import io.peft4j.ops.Activations;
 import io.peft4j.ops.Buf;
 import io.peft4j.ops.Gemm;
 import io.peft4j.ops.Par;
@@ -99,13 +100,14 @@ public final class CausalAttention {
         java.nio.FloatBuffer sf = dt == DataType.FLOAT ? sc.data().asNioFloat() : null;
         Gemm.parallelSmall(B * heads, (from, to) -> {
             float[] row = sf == null ? null : new float[T];
+            double[] ex = sf == null ? null : new double[T];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;
                 Gemm.raw(qq, (long) b * T * qd + (long) h * headDim, false, qd, kk, (long) b * T * kd + (long) g * headDim, true, kd,
                     sc, (long) bh * T * T, T, T, T, headDim, scale, 0.0);
                 int[] mrow = keyMask == null ? null : keyMask[b];
                 for (int i = 0; i < T; i++) {
-                    if (sf != null) softmaxRowFloat(sf, row, (bh * T + i) * T, T, mrow, i);
+                    if (sf != null) softmaxRowFloat(sf, row, ex, (bh * T + i) * T, T, mrow, i);
                     else softmaxRow(s, (bh * T + i) * T, T, mrow, i);
                 }
             }
@@ -128,7 +130,7 @@ public final class CausalAttention {
     private int firstKey(int i) { return window == 0 ? 0 : Math.max(0, i - window + 1); }
 
     /** {@link #softmaxRow} for float32 storage: the row is processed in a Java array (one bulk read, one bulk write). */
-    private void softmaxRowFloat(java.nio.FloatBuffer s, float[] row, int o, int n, int[] mrow, int i) {
+    private void softmaxRowFloat(java.nio.FloatBuffer s, float[] row, double[] ex, int o, int n, int[] mrow, int i) {
         s.get(o, row, 0, n);
         int lo = firstKey(i), hi = Math.min(i, n - 1);
         float max = Float.NEGATIVE_INFINITY;
@@ -137,8 +139,13 @@ public final class CausalAttention {
             java.util.Arrays.fill(row, 0, n, 0f);
         } else {
             double sum = 0;
-            for (int j = 0; j < n; j++) {
-                if (j >= lo && j <= hi && (mrow == null || mrow[j] != 0)) { float e = (float) Math.exp(row[j] - max); row[j] = e; sum += e; }
+            int len = hi - lo + 1;
+            for (int j = lo; j <= hi; j++) ex[j - lo] = row[j] - max;
+            Activations.expInPlace(ex, len);                   // (float) Math.exp(row[j] - max), vectorised
+            java.util.Arrays.fill(row, 0, lo, 0f);
+            java.util.Arrays.fill(row, hi + 1, n, 0f);
+            for (int j = lo; j <= hi; j++) {
+                if (mrow == null || mrow[j] != 0) { float e = (float) ex[j - lo]; row[j] = e; sum += e; }
                 else row[j] = 0f;
             }
             float inv = (float) (1.0 / sum);

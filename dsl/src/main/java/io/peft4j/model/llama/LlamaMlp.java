@@ -3,6 +3,7 @@ package io.peft4j.model.llama;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Slot;
 import io.peft4j.model.causal.Vals;
+import io.peft4j.ops.Activations;
 import io.peft4j.ops.Buf;
 import io.peft4j.ops.Par;
 
@@ -41,11 +42,14 @@ public final class LlamaMlp {
             FloatBuffer gb = g.data().asNioFloat(), ub = u.data().asNioFloat(), hb = hid.data().asNioFloat();
             Par.forRange((int) g.length(), GRAIN, (from, to) -> {
                 float[] ga = new float[CH], ua = new float[CH];
+                double[] ex = new double[CH];
                 for (int s0 = from; s0 < to; s0 += CH) {
                     int len = Math.min(CH, to - s0);
                     gb.get(s0, ga, 0, len);
                     ub.get(s0, ua, 0, len);
-                    for (int i = 0; i < len; i++) ga[i] = (float) silu(ga[i]) * ua[i];
+                    for (int i = 0; i < len; i++) ex[i] = -ga[i];
+                    Activations.expInPlace(ex, len);             // exp(-a), vectorised
+                    for (int i = 0; i < len; i++) ga[i] = (float) (ga[i] / (1.0 + ex[i])) * ua[i];   // silu(a) * up
                     hb.put(s0, ga, 0, len);
                 }
             });
@@ -67,13 +71,16 @@ public final class LlamaMlp {
                 dgb = dgB.data().asNioFloat(), dub = duB.data().asNioFloat();
             Par.forRange((int) g.length(), GRAIN, (from, to) -> {
                 float[] da = new float[CH], ga = new float[CH], ua = new float[CH];
+                double[] ex = new double[CH];
                 for (int s0 = from; s0 < to; s0 += CH) {
                     int len = Math.min(CH, to - s0);
                     db.get(s0, da, 0, len);
                     gb.get(s0, ga, 0, len);
                     ub.get(s0, ua, 0, len);
+                    for (int i = 0; i < len; i++) ex[i] = -ga[i];
+                    Activations.expInPlace(ex, len);             // exp(-a), vectorised
                     for (int i = 0; i < len; i++) {
-                        double a = ga[i], sg = 1.0 / (1.0 + Math.exp(-a));
+                        double a = ga[i], sg = 1.0 / (1.0 + ex[i]);
                         float dv = da[i];
                         ga[i] = (float) (dv * ua[i] * sg * (1.0 + a * (1.0 - sg)));   // d gate
                         ua[i] = (float) (dv * a * sg);                                 // d up
