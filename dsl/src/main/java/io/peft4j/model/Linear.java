@@ -67,6 +67,11 @@ public final class Linear implements Projection {
      */
     public void shareBackwardBuffers(Linear other) { dx.shareStorageOf(other.dx); }
 
+    /** {@link #shareBackwardBuffers} for two slots' projections when both are plain linears (as at model construction). */
+    public static void shareBackwardBuffers(Slot a, Slot b) {
+        if (a.get() instanceof Linear la && b.get() instanceof Linear lb) la.shareBackwardBuffers(lb);
+    }
+
     @Override public List<Parameter> parameters() { return bias == null ? List.of(weight) : List.of(weight, bias); }
 
     @Override public String toString() { return "Linear(" + weight + (bias == null ? "" : ", " + bias) + ")"; }

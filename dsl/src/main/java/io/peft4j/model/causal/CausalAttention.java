@@ -37,7 +37,7 @@ public final class CausalAttention {
     private final int heads, kvHeads, headDim, group, window;
     private final double scale;
     private final Dropout drop;
-    private final Buf scoresB = new Buf(), droppedB = new Buf(), ctxB = new Buf(), dpB = new Buf(),
+    private final Buf scoresB = new Buf(), droppedB = new Buf(), ctxB = new Buf(), ctxShared = new Buf(), dpB = new Buf(),
         dqB = new Buf(), dkB = new Buf(), dvB = new Buf(), stepB = new Buf();
     // state of the last forward, kept for backward
     private INDArray q, k, v, probs, probsDropped;   // q [B*T, H*hd], k/v [B*T, Hkv*hd], probs [B, H, T, T]
@@ -86,6 +86,26 @@ public final class CausalAttention {
      * @return context [B*T, H*hd] (a buffer of this layer)
      */
     public INDArray forward(INDArray q, INDArray k, INDArray v, int B, int T, int[][] keyMask, ForwardContext ctx) {
+        return forward(q, k, v, B, T, keyMask, ctx, true);
+    }
+
+    /**
+     * Backward-only scratch (and the attention dropout's backward output) shared with the same
+     * attention of another layer: everything the backward writes is consumed by the caller before
+     * the next layer's backward runs ({@link io.peft4j.ops.Buf#shareStorageOf}).
+     */
+    public void shareBackwardBuffers(CausalAttention other) {
+        dpB.shareStorageOf(other.dpB); dqB.shareStorageOf(other.dqB); dkB.shareStorageOf(other.dkB); dvB.shareStorageOf(other.dvB);
+        ctxShared.shareStorageOf(other.ctxShared);
+        drop.shareBackwardBuffers(other.drop);
+    }
+
+    /**
+     * As {@link #forward(INDArray, INDArray, INDArray, int, int, int[][], ForwardContext)}; with
+     * {@code keepContext} false the context goes to storage shared across layers (for an output
+     * projection whose backward does not read its input).
+     */
+    public INDArray forward(INDArray q, INDArray k, INDArray v, int B, int T, int[][] keyMask, ForwardContext ctx, boolean keepContext) {
         int qd = heads * headDim, kd = kvHeads * headDim;
         checkShape("q", q, (long) B * T, qd);
         checkShape("k", k, (long) B * T, kd);
@@ -114,7 +134,7 @@ public final class CausalAttention {
         });
         probs = sc;
         probsDropped = ctx.training() ? drop.forwardInto(sc, droppedB.get(dt, B, heads, T, T), ctx) : drop.forwardInPlace(sc, ctx);
-        INDArray out = ctxB.get(dt, (long) B * T, qd), pd = probsDropped;
+        INDArray out = (keepContext ? ctxB : ctxShared).get(dt, (long) B * T, qd), pd = probsDropped;
         Gemm.parallelSmall(B * heads, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
                 int b = bh / heads, h = bh % heads, g = h / group;

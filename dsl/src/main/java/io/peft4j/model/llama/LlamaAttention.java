@@ -42,8 +42,21 @@ public final class LlamaAttention {
         rope.forward(Vals.denseOrCopy(k2), kRot, kvHeads, pos);
         lastK = kRot;
         lastV = v2;
-        INDArray c = core.forward(qRot, kRot, v2, B, T, keyMask, ctx);
+        INDArray c = core.forward(qRot, kRot, v2, B, T, keyMask, ctx, ctx.training() && o.get().readsInputInBackward());
         return o.get().forward(c, ctx);
+    }
+
+    /** Whether backward reads this attention's input (q, k or v trainable or adapted). */
+    boolean readsInputInBackward() {
+        return q.get().readsInputInBackward() || k.get().readsInputInBackward() || v.get().readsInputInBackward();
+    }
+
+    /** Backward-only buffers and the projections' dX shared with another layer's attention ({@link io.peft4j.ops.Buf#shareStorageOf}). */
+    void shareBackwardBuffers(LlamaAttention other) {
+        dq.shareStorageOf(other.dq); dk.shareStorageOf(other.dk); dx.shareStorageOf(other.dx);
+        core.shareBackwardBuffers(other.core);
+        io.peft4j.model.Linear.shareBackwardBuffers(q, other.q); io.peft4j.model.Linear.shareBackwardBuffers(k, other.k);
+        io.peft4j.model.Linear.shareBackwardBuffers(v, other.v); io.peft4j.model.Linear.shareBackwardBuffers(o, other.o);
     }
 
     /** @param dOut [B*T, d] @return dx [B*T, d] (a buffer of this layer) */

@@ -34,10 +34,34 @@ public final class LlamaLayer {
         return out;
     }
 
-    /** @param x [B*T, d] @return [B*T, d] (a buffer of this layer) */
+    /**
+     * @param x [B*T, d], updated in place: the residual stream is one buffer every layer adds to (no
+     *          layer reads its input again after its norm, which keeps its own normalised copy)
+     * @return x
+     */
     INDArray forward(INDArray x, int B, int T, int[] pos, int[][] keyMask, ForwardContext ctx) {
-        INDArray hh = sum(h, x, attn.forward(inputNorm.forward(x), B, T, pos, keyMask, ctx));
-        return sum(y, hh, mlp.forward(postNorm.forward(hh), ctx));
+        boolean t = ctx.training();
+        // a norm's output is kept per layer only when a projection reading it needs it in backward
+        addInPlace(x, attn.forward(inputNorm.forward(x, t && attn.readsInputInBackward()), B, T, pos, keyMask, ctx));
+        return addInPlace(x, mlp.forward(postNorm.forward(x, t && mlp.readsInputInBackward()), ctx));
+    }
+
+    private static INDArray addInPlace(INDArray x, INDArray a) {
+        if (Fast.plain(x, a)) Fast.addInPlace(x, a);
+        else x.addi(a);
+        return x;
+    }
+
+    /**
+     * Shares this layer's backward-only buffers with {@code other} (layer 0): a layer's backward
+     * consumes them before it returns, and layers run their backward one after another. The buffer
+     * that leaves a layer (its dX, the next lower layer's dOut) is read there before that layer writes
+     * its own dX (LlamaGradientCheckTest compares float32 and float64 gradients over several layers).
+     */
+    void shareBackwardBuffers(LlamaLayer other) {
+        dh.shareStorageOf(other.dh); dx.shareStorageOf(other.dx);
+        inputNorm.shareBackwardBuffers(other.inputNorm); postNorm.shareBackwardBuffers(other.postNorm);
+        attn.shareBackwardBuffers(other.attn); mlp.shareBackwardBuffers(other.mlp);
     }
 
     /** @param dOut [B*T, d] @return dx [B*T, d] (a buffer of this layer) */

@@ -20,7 +20,7 @@ import java.nio.FloatBuffer;
 public final class LlamaMlp {
     final Slot gate, up, down;
     private static final int GRAIN = 1 << 14, CH = 2048;
-    private final Buf h = new Buf(), dg = new Buf(), du = new Buf(), dx = new Buf();
+    private final Buf h = new Buf(), hShared = new Buf(), dg = new Buf(), du = new Buf(), dx = new Buf();
     private INDArray g, u;             // [N, ff] gate and up outputs of the last forward
 
     public LlamaMlp(Slot gate, Slot up, Slot down) { this.gate = gate; this.up = up; this.down = down; }
@@ -33,11 +33,22 @@ public final class LlamaMlp {
         return s * (1.0 + a * (1.0 - s));
     }
 
+    /** Whether backward reads this MLP's input (gate or up trainable or adapted). */
+    boolean readsInputInBackward() { return gate.get().readsInputInBackward() || up.get().readsInputInBackward(); }
+
+    /** Backward-only buffers and the projections' dX shared with another layer's MLP ({@link Buf#shareStorageOf}). */
+    void shareBackwardBuffers(LlamaMlp other) {
+        dg.shareStorageOf(other.dg); du.shareStorageOf(other.du); dx.shareStorageOf(other.dx); hShared.shareStorageOf(other.hShared);
+        io.peft4j.model.Linear.shareBackwardBuffers(gate, other.gate); io.peft4j.model.Linear.shareBackwardBuffers(up, other.up);
+        io.peft4j.model.Linear.shareBackwardBuffers(down, other.down);
+    }
+
     /** @param x [N, d] @return [N, d] */
     public INDArray forward(INDArray x, ForwardContext ctx) {
         g = Vals.denseOrCopy(gate.get().forward(x, ctx));
         u = Vals.denseOrCopy(up.get().forward(x, ctx));
-        INDArray hid = h.get(g.dataType(), g.shape());
+        // down's input: per layer only when down's backward reads it, else one buffer for every layer
+        INDArray hid = (ctx.training() && down.get().readsInputInBackward() ? h : hShared).get(g.dataType(), g.shape());
         if (g.dataType() == DataType.FLOAT) {                 // float32: blocks of Java arrays (bulk reads and writes)
             FloatBuffer gb = g.data().asNioFloat(), ub = u.data().asNioFloat(), hb = hid.data().asNioFloat();
             Par.forRange((int) g.length(), GRAIN, (from, to) -> {

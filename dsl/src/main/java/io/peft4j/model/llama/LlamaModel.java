@@ -116,6 +116,7 @@ public final class LlamaModel implements LanguageModel {
             Slot down = slot(p + "mlp.down_proj", members, d, c.intermediateSize(), c.mlpBias());
             layers[i] = new LlamaLayer(in, new LlamaAttention(q, k, v, o, rope, core), post, new LlamaMlp(gate, up, down));
         }
+        for (int i = 1; i < layers.length; i++) layers[i].shareBackwardBuffers(layers[0]);
         norm = new RmsNorm(param("model.norm.weight", null, d), c.rmsNormEps());
         lmHead = new Slot("lm_head", new Linear(c.tieWordEmbeddings() ? embedWeight : param("lm_head.weight", null, c.vocabSize(), d)));
         order.add(lmHead);
