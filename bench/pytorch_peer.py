@@ -20,7 +20,8 @@ from transformers import T5Config, T5ForConditionalGeneration
 CONFIGS = {
     "flan-t5-small": dict(vocab_size=32128, d_model=512, d_kv=64, d_ff=1024, num_layers=8, num_decoder_layers=8,
                           num_heads=6, feed_forward_proj="gated-gelu", tie_word_embeddings=False, dropout_rate=0.1),
-    "demo": dict(vocab_size=4000, d_model=128, d_kv=32, d_ff=512, num_layers=4, num_decoder_layers=4,
+    # the embedded demo model's config.json (io.peft4j.tools.DemoPretraining.Recipe.standard())
+    "demo": dict(vocab_size=4000, d_model=192, d_kv=48, d_ff=768, num_layers=4, num_decoder_layers=4,
                  num_heads=4, feed_forward_proj="gated-gelu", tie_word_embeddings=False, dropout_rate=0.1),
 }
 
