@@ -190,6 +190,16 @@ public final class Gemm {
         FloatPointer pa = new FloatPointer(a).position(a.position() + aOff);
         FloatPointer pb = new FloatPointer(b).position(b.position() + bOff);
         FloatPointer pc = new FloatPointer(c).position(c.position() + cOff);
+        if (m == 1 && n > 1 && k > 1) {
+            // one row (a decode step at batch 1): a matrix-vector product. OpenBLAS 0.3.19's sgemm packs the
+            // whole of B for it (for the LM head, 66 MB written per token); sgemv only reads B once.
+            // C = alpha a op(B) + beta C  <=>  C^T = alpha op(B)^T a^T + beta C^T
+            if (beta == 0f) pc.limit(pc.position() + n).zero();     // uninitialised C: 0 * NaN must not survive
+            int incx = ta ? lda : 1;
+            if (tb) cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, alpha, pb, ldb, pa, incx, beta, pc, 1);   // B [n, k]
+            else cblas_sgemv(CblasRowMajor, CblasTrans, k, n, alpha, pb, ldb, pa, incx, beta, pc, 1);        // B [k, n]
+            return;
+        }
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
             alpha, pa, lda, pb, ldb, beta, pc, ldc);
     }
