@@ -47,6 +47,9 @@ public final class LayerNorm {
     public double eps() { return eps; }
 
     /** @param x [N, d] @return [N, d] (a buffer owned by this layer, valid until the next forward) */
+    /** The backward output (dX) uses {@code other}'s storage (the same norm role in another block; see {@link Buf#shareStorageOf}). */
+    public void shareBackwardBuffers(LayerNorm other) { dxB.shareStorageOf(other.dxB); }
+
     public INDArray forward(INDArray x) {
         int d = (int) weight.value().length();
         if (x.rank() != 2 || x.size(1) != d)

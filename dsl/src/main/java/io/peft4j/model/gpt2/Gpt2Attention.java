@@ -38,7 +38,14 @@ final class Gpt2Attention {
             v = vB.get(qkv.dataType(), qkv.size(0), d);
         split(qkv, q, k, v);
         lastK = k; lastV = v;
-        return cProj.get().forward(core.forward(q, k, v, B, T, keyMask, ctx), ctx);
+        return cProj.get().forward(core.forward(q, k, v, B, T, keyMask, ctx, ctx.training() && cProj.get().readsInputInBackward()), ctx);
+    }
+
+    /** Backward-only buffers and the projections' dX shared with another block's attention ({@link Buf#shareStorageOf}). */
+    void shareBackwardBuffers(Gpt2Attention other) {
+        dqkvB.shareStorageOf(other.dqkvB);
+        core.shareBackwardBuffers(other.core);
+        io.peft4j.model.Linear.shareBackwardBuffers(cAttn, other.cAttn); io.peft4j.model.Linear.shareBackwardBuffers(cProj, other.cProj);
     }
 
     /** @param dOut [B*T, d] @return dx [B*T, d] */

@@ -23,7 +23,7 @@ final class Gpt2Block {
     final Gpt2Attention attn;
     final Gpt2Mlp mlp;
     private final Dropout dropA, dropM;
-    private final Buf hB = new Buf(), outB = new Buf(), stepH = new Buf(), stepOut = new Buf();
+    private final Buf stepH = new Buf(), stepOut = new Buf();
 
     Gpt2Block(LayerNorm ln1, Gpt2Attention attn, LayerNorm ln2, Gpt2Mlp mlp, double residDropout) {
         this.ln1 = ln1; this.attn = attn; this.ln2 = ln2; this.mlp = mlp;
@@ -31,12 +31,28 @@ final class Gpt2Block {
         this.dropM = new Dropout(residDropout);
     }
 
-    /** @param x [B*T, d] @param keyMask [B][T] @return [B*T, d] (a buffer of this block) */
+    /**
+     * @param x [B*T, d], updated in place: the residual stream is one buffer every block adds to (no
+     *          block reads its input again after its norm, which keeps its own normalised copy)
+     * @param keyMask [B][T] @return x
+     */
     INDArray forward(INDArray x, int B, int T, int[][] keyMask, ForwardContext ctx) {
         INDArray a = dropA.forwardInPlace(attn.forward(ln1.forward(x), B, T, keyMask, ctx), ctx);
-        INDArray h = add(hB, x, a);
-        INDArray f = dropM.forwardInPlace(mlp.forward(ln2.forward(h), ctx), ctx);
-        return add(outB, h, f);
+        addInPlace(x, a);
+        INDArray f = dropM.forwardInPlace(mlp.forward(ln2.forward(x), ctx), ctx);
+        return addInPlace(x, f);
+    }
+
+    /**
+     * Shares this block's backward-only buffers with {@code other} (block 0): a block's backward
+     * consumes them before it returns, and the one that leaves it (ln_1's dX, the next lower block's
+     * dOut) is read there before that block writes its own (Gpt2GradientCheckTest compares float32
+     * and float64 gradients over several blocks).
+     */
+    void shareBackwardBuffers(Gpt2Block other) {
+        ln1.shareBackwardBuffers(other.ln1); ln2.shareBackwardBuffers(other.ln2);
+        attn.shareBackwardBuffers(other.attn); mlp.shareBackwardBuffers(other.mlp);
+        dropA.shareBackwardBuffers(other.dropA); dropM.shareBackwardBuffers(other.dropM);
     }
 
     /** @param dOut [B*T, d] @return dx [B*T, d] (a buffer of this block's layers) */

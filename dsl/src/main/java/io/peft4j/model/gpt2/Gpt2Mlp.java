@@ -23,16 +23,23 @@ final class Gpt2Mlp {
     private static final int GRAIN = 1 << 14;
     private static final float GC = (float) Activations.GELU_C, GA = (float) Activations.GELU_A;
     final Slot cFc, cProj;
-    private final Buf hB = new Buf(), derB = new Buf(), dpreB = new Buf();
+    private final Buf hB = new Buf(), hShared = new Buf(), derB = new Buf(), dpreB = new Buf();
     private INDArray pre;             // [N, ff] c_fc output of the last forward (ND4J path)
     private boolean derValid;         // derB holds gelu_new'(pre) of the last training forward (float32 path)
 
     Gpt2Mlp(Slot cFc, Slot cProj) { this.cFc = cFc; this.cProj = cProj; }
 
+    /** Backward-only buffers and the projections' dX shared with another block's MLP ({@link Buf#shareStorageOf}). */
+    void shareBackwardBuffers(Gpt2Mlp other) {
+        dpreB.shareStorageOf(other.dpreB); hShared.shareStorageOf(other.hShared);
+        io.peft4j.model.Linear.shareBackwardBuffers(cFc, other.cFc); io.peft4j.model.Linear.shareBackwardBuffers(cProj, other.cProj);
+    }
+
     /** @param x [N, d] @return [N, d] */
     INDArray forward(INDArray x, ForwardContext ctx) {
         INDArray a = cFc.get().forward(x, ctx);
-        INDArray h = hB.get(a.dataType(), a.shape());
+        // c_proj's input: per layer only when c_proj's backward reads it, else one buffer for every block
+        INDArray h = (ctx.training() && cProj.get().readsInputInBackward() ? hB : hShared).get(a.dataType(), a.shape());
         if (Fast.plain(a, h)) {
             FloatBuffer ab = Fast.fb(a), hb = Fast.fb(h);
             FloatBuffer db = ctx.training() ? Fast.fb(derB.get(a.dataType(), a.shape())) : null;

@@ -117,6 +117,7 @@ public final class Gpt2Model implements LanguageModel {
             Gpt2Mlp mlp = new Gpt2Mlp(slot(bp + "mlp.c_fc", ff, d), slot(bp + "mlp.c_proj", d, ff));
             blocks[i] = new Gpt2Block(ln1, attn, ln2, mlp, c.residPdrop());
         }
+        for (int i = 1; i < blocks.length; i++) blocks[i].shareBackwardBuffers(blocks[0]);
         lnF = layerNorm(P + "ln_f", d);
         lmHead = new Slot("lm_head", new Linear(c.tieWordEmbeddings() ? wteW : param("lm_head.weight", c.vocabSize(), d)));
         order.add(lmHead);
