@@ -163,10 +163,7 @@ public final class Dropout {
     }
 
     /** dx[i] = dy[i] * keep(i) for i in [from, to), the last forward's mask; dx may be dy. */
-    public void backwardRange(FloatBuffer dy, FloatBuffer dx, int from, int to) {
-        checkRange(from, to);
-        maskedRange(dy, dx, false, lastSeed, threshold(), (float) (1.0 / (1.0 - p)), from, to);
-    }
+    public void backwardRange(FloatBuffer dy, FloatBuffer dx, int from, int to) { forwardRange(dy, dx, from, to); }
 
     private void checkRange(int from, int to) {
         if (!active || !seeded) throw new IllegalStateException("dropout: no fused float32 forward in progress (beginFused first)");

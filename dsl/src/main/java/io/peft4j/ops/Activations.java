@@ -31,7 +31,7 @@ public final class Activations {
             a.get(s0, av, 0, len);
             b.get(s0, bv, 0, len);
             // three simple loops rather than one: each is one the JIT vectorises (one loop with the
-            // derivative's extra store was left scalar: 6x slower, measured in docs/BENCHMARKS.md)
+            // derivative's extra store was left scalar: 3.5x slower, 220 against 63 ms per 21M elements on one thread)
             for (int i = 0; i < len; i++) { float v = av[i]; tv[i] = tanhf(GC * (v + GA * v * v * v)); }
             for (int i = 0; i < len; i++) {
                 float gl = 0.5f * av[i] * (1f + tv[i]);

@@ -2,6 +2,7 @@ package io.peft4j.model.t5;
 
 import io.peft4j.model.Dropout;
 import io.peft4j.model.ForwardContext;
+import io.peft4j.model.Linear;
 import io.peft4j.model.Slot;
 import io.peft4j.ops.Activations;
 import io.peft4j.ops.Buf;
@@ -53,7 +54,7 @@ public final class Attention {
             other.dq2, other.dk2, other.dv2, other.dx, other.dkv, other.mergedShared};
         for (int i = 0; i < mine.length; i++) mine[i].shareStorageOf(theirs[i]);
         drop.shareBackwardBuffers(other.drop);
-        T5Block.shareLinear(q, other.q); T5Block.shareLinear(k, other.k); T5Block.shareLinear(v, other.v); T5Block.shareLinear(o, other.o);
+        Linear.shareBackwardBuffers(q, other.q); Linear.shareBackwardBuffers(k, other.k); Linear.shareBackwardBuffers(v, other.v); Linear.shareBackwardBuffers(o, other.o);
     }
 
     /** Whether backward reads the query input (x of {@link #forward}): q trainable or adapted. */

@@ -2,6 +2,7 @@ package io.peft4j.model.t5;
 
 import io.peft4j.model.Dropout;
 import io.peft4j.model.ForwardContext;
+import io.peft4j.model.Linear;
 import io.peft4j.model.Slot;
 import io.peft4j.ops.Activations;
 import io.peft4j.ops.Buf;
@@ -34,8 +35,8 @@ public final class FeedForward {
     void shareBackwardBuffers(FeedForward other) {
         dx.shareStorageOf(other.dx); dlB.shareStorageOf(other.dlB); daB.shareStorageOf(other.daB); hShared.shareStorageOf(other.hShared);
         drop.shareBackwardBuffers(other.drop);
-        T5Block.shareLinear(wi, other.wi); T5Block.shareLinear(wo, other.wo);
-        if (wi1 != null && other.wi1 != null) T5Block.shareLinear(wi1, other.wi1);
+        Linear.shareBackwardBuffers(wi, other.wi); Linear.shareBackwardBuffers(wo, other.wo);
+        if (wi1 != null && other.wi1 != null) Linear.shareBackwardBuffers(wi1, other.wi1);
     }
 
     /** Whether backward reads this feed-forward's input (wi or wi_1 trainable or adapted). */

@@ -39,8 +39,6 @@ public final class T5Block {
         d0.shareBackwardBuffers(other.d0); d1.shareBackwardBuffers(other.d1); dF.shareBackwardBuffers(other.dF);
     }
 
-    /** Shares the dX storage of two slots' projections ({@link io.peft4j.model.Linear#shareBackwardBuffers(io.peft4j.model.Slot, io.peft4j.model.Slot)}). */
-    static void shareLinear(io.peft4j.model.Slot a, io.peft4j.model.Slot b) { io.peft4j.model.Linear.shareBackwardBuffers(a, b); }
 
     /**
      * @param x [B*T, d]; selfBias [B, H, T, T]; enc [B*S, d] and crossBias [B, H, T, S] for the decoder

@@ -2,6 +2,7 @@ package io.peft4j.model.gpt2;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peft4j.testutil.Float64Reference;
 import io.peft4j.model.Batch;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.LayerNorm;
@@ -103,34 +104,10 @@ class Gpt2GradientCheckTest {
         for (boolean onlyAttn : List.of(false, true)) {
             Gpt2Config c = tiny(false, true, 0.1);
             Gpt2Model m64 = model(c, 31), m32 = Gpt2Model.fromConfig(c, 31, DataType.FLOAT);
-            for (Parameter p : m64.baseParameters().values()) {          // the same (float-representable) weights in both
-                INDArray f = p.value().castTo(DataType.FLOAT);
-                m32.baseParameters().get(p.name()).value().assign(f);
-                p.value().assign(f.castTo(DataType.DOUBLE));
-            }
-            double[] losses = new double[2];
-            int i = 0;
-            for (Gpt2Model m : List.of(m32, m64)) {
-                m.setAllTrainable(true);
-                if (onlyAttn) for (Parameter p : m.parameters()) p.setTrainable(p.name().endsWith("attn.c_attn.weight"));
-                m.zeroGrad();
-                losses[i++] = m.forwardLoss(batch(), ForwardContext.training(42, 3));
-                m.backward();
-            }
-            String what = onlyAttn ? "c_attn only" : "all weights";
-            assertEquals(losses[1], losses[0], 1e-5 * Math.abs(losses[1]), what + " loss");
-            java.util.Map<String, INDArray> g64 = new java.util.HashMap<>();
-            for (Parameter p : m64.parameters()) g64.put(p.name(), p.grad());
-            int compared = 0;
-            for (Parameter p : m32.parameters()) {
-                if (!p.trainable()) continue;
-                INDArray a = p.grad().castTo(DataType.DOUBLE), b = g64.get(p.name());
-                double scale = b.amaxNumber().doubleValue(), diff = a.sub(b).amaxNumber().doubleValue();
-                assertTrue(scale > 0, what + " " + p.name() + " has an all-zero gradient");
-                assertTrue(diff <= 1e-4 * scale + 1e-7, what + " " + p.name() + ": float32 gradient off by " + diff + " (largest " + scale + ")");
-                compared++;
-            }
-            assertTrue(compared >= (onlyAttn ? 2 : 12), what + ": " + compared + " gradients compared");
+            Float64Reference.sameWeights(m64.baseParameters(), m32.baseParameters());
+            Float64Reference.assertGradientsMatch(m32, m64, batch(),
+                onlyAttn ? p -> p.endsWith("attn.c_attn.weight") : p -> true,
+                onlyAttn ? "c_attn only" : "all weights", onlyAttn ? 2 : 12);
         }
     }
 

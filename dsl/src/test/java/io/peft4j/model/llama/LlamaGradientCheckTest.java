@@ -2,6 +2,7 @@ package io.peft4j.model.llama;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peft4j.testutil.Float64Reference;
 import io.peft4j.model.Batch;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Linear;
@@ -138,34 +139,10 @@ class LlamaGradientCheckTest {
             n.put("num_hidden_layers", 3); n.put("attention_dropout", 0.2);
             LlamaConfig c = LlamaConfig.fromJson(n);
             LlamaModel m64 = model(c, 21), m32 = LlamaModel.fromConfig(c, 21, DataType.FLOAT, 0.35);
-            for (Parameter p : m64.baseParameters().values()) {          // the same (float-representable) weights in both
-                INDArray f = p.value().castTo(DataType.FLOAT);
-                m32.baseParameters().get(p.name()).value().assign(f);
-                p.value().assign(f.castTo(DataType.DOUBLE));
-            }
-            double[] losses = new double[2];
-            int i = 0;
-            for (LlamaModel m : List.of(m32, m64)) {
-                m.setAllTrainable(true);
-                if (onlyQv) for (Parameter p : m.parameters()) p.setTrainable(p.name().endsWith("q_proj.weight") || p.name().endsWith("v_proj.weight"));
-                m.zeroGrad();
-                losses[i++] = m.forwardLoss(batch(), ForwardContext.training(42, 3));
-                m.backward();
-            }
-            String what = type + (onlyQv ? " (q, v only)" : " (all)");
-            assertEquals(losses[1], losses[0], 1e-5 * Math.abs(losses[1]), what + " loss");
-            Map<String, INDArray> g64 = new HashMap<>();
-            for (Parameter p : m64.parameters()) g64.put(p.name(), p.grad());
-            int compared = 0;
-            for (Parameter p : m32.parameters()) {
-                if (!p.trainable()) continue;
-                INDArray a = p.grad().castTo(DataType.DOUBLE), b = g64.get(p.name());
-                double scale = b.amaxNumber().doubleValue(), diff = a.sub(b).amaxNumber().doubleValue();
-                assertTrue(scale > 0, what + " " + p.name() + " has an all-zero gradient");
-                assertTrue(diff <= 1e-4 * scale + 1e-7, what + " " + p.name() + ": float32 gradient off by " + diff + " (largest " + scale + ")");
-                compared++;
-            }
-            assertTrue(compared >= (onlyQv ? 6 : 20), what + ": " + compared + " gradients compared");
+            Float64Reference.sameWeights(m64.baseParameters(), m32.baseParameters());
+            Float64Reference.assertGradientsMatch(m32, m64, batch(),
+                onlyQv ? p -> p.endsWith("q_proj.weight") || p.endsWith("v_proj.weight") : p -> true,
+                type + (onlyQv ? " (q, v only)" : " (all)"), onlyQv ? 6 : 20);
         }
     }
 

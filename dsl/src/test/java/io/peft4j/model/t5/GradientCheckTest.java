@@ -1,5 +1,6 @@
 package io.peft4j.model.t5;
 
+import io.peft4j.testutil.Float64Reference;
 import io.peft4j.model.Batch;
 import io.peft4j.model.ForwardContext;
 import io.peft4j.model.Parameter;
@@ -102,25 +103,9 @@ class GradientCheckTest {
         for (String ffp : List.of("gated-gelu", "relu")) for (boolean onlyQv : List.of(false, true)) {
             T5Config c = tiny(ffp, false, 2, 2, 0.1);
             T5Model m32 = T5Model.fromConfig(c, 11, DataType.FLOAT), m64 = T5Model.fromConfig(c, 11, DataType.DOUBLE);
-            double[] losses = new double[2];
-            int i = 0;
-            for (T5Model m : List.of(m32, m64)) {
-                m.setAllTrainable(true);
-                if (onlyQv) for (Parameter p : m.parameters()) p.setTrainable(p.name().endsWith(".q.weight") || p.name().endsWith(".v.weight"));
-                m.zeroGrad();
-                losses[i++] = loss(m, batch());
-                m.backward();
-            }
-            assertEquals(losses[1], losses[0], 1e-5 * Math.abs(losses[1]), ffp + " loss");
-            var p64 = new java.util.HashMap<String, INDArray>();
-            for (Parameter p : m64.parameters()) p64.put(p.name(), p.grad());
-            for (Parameter p : m32.parameters()) {
-                if (!p.trainable()) continue;
-                INDArray g32 = p.grad().castTo(DataType.DOUBLE), g64 = p64.get(p.name());
-                double scale = g64.amaxNumber().doubleValue();
-                double diff = g32.sub(g64).amaxNumber().doubleValue();
-                assertTrue(diff <= 1e-4 * scale + 1e-7, ffp + " " + p.name() + ": float32 gradient off by " + diff + " (largest " + scale + ")");
-            }
+            Float64Reference.assertGradientsMatch(m32, m64, batch(),
+                onlyQv ? n -> n.endsWith(".q.weight") || n.endsWith(".v.weight") : n -> true,
+                ffp + (onlyQv ? " (q, v only)" : " (all)"), onlyQv ? 8 : 30);
         }
     }
 
