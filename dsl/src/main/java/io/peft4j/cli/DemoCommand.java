@@ -26,10 +26,10 @@ final class DemoCommand implements Callable<Integer> {
     int test = 200;
     @Option(names = "--epochs", description = "epochs (default ${DEFAULT-VALUE})")
     int epochs = 2;
-    @Option(names = "--lora-lr", description = "LoRA learning rate (default ${DEFAULT-VALUE}: best of 2e-3, 3e-3, 5e-3 at 2 epochs on 200 dev dialogues, bench/demo/choose-lr.jsh)")
+    @Option(names = "--lora-lr", description = "LoRA learning rate (default ${DEFAULT-VALUE}: best of 2e-3, 3e-3, 5e-3 at 2 epochs on the 500 dev dialogues, bench/demo/choose-lr.jsh)")
     double loraLr = 3e-3;
-    @Option(names = "--full-lr", description = "full fine-tuning learning rate (default ${DEFAULT-VALUE}: best of 5e-4, 1e-3, 2e-3 at 2 epochs on 200 dev dialogues, bench/demo/choose-lr.jsh)")
-    double fullLr = 1e-3;
+    @Option(names = "--full-lr", description = "full fine-tuning learning rate (default ${DEFAULT-VALUE}: best of 2.5e-4, 5e-4, 1e-3, 2e-3 at 2 epochs on the 500 dev dialogues by mean of ROUGE-1 and ROUGE-L, bench/demo/choose-lr.jsh)")
+    double fullLr = 5e-4;
     @Option(names = "--batch-size", description = "batch size (default ${DEFAULT-VALUE})")
     int batchSize = 16;
     @Option(names = "--max-source", description = "source tokens kept (default ${DEFAULT-VALUE})")

@@ -78,7 +78,7 @@ public final class DemoPretraining {
 
     static final int DMODEL = Integer.getInteger("peft4j.demo.dModel", 192);
     static final int DFF = Integer.getInteger("peft4j.demo.dFf", 768);
-    static final int STEPS = Integer.getInteger("peft4j.demo.steps", 320);
+    static final int STEPS = Integer.getInteger("peft4j.demo.steps", 1200);
 
     /** Shares of the instruction tasks among the instruction examples (TITLE, DETAILS, TOPIC, NEXT, SPEAKER). */
     static final double[] TASK_SHARES = {0.35, 0.3, 0.1, 0.15, 0.1};
