@@ -20,7 +20,7 @@ var opts = epochs(tut.pick(1, 2)).batchSize(tut.pick(8, 16)).maxLengths(tut.pick
 // untimed steps of both methods on a throwaway copy, so that JIT compilation lands in neither timed run
 System.out.printf("engine warm-up (untimed): %.1f s%n", warmUpEngine(base, train, opts, tut.pick(2, 10)));
 var lora = lora(base).on("attn.q", "attn.k", "attn.v", "attn.o").rank(8).alpha(16).dropout(0.05).train(train, opts.lr(3e-3));
-var full = fullFineTune(base).train(train, opts.lr(1e-3));
+var full = fullFineTune(base).train(train, opts.lr(5e-4));
 System.out.println(lora);
 System.out.println(full);
 System.out.println(Tables.text(DemoSummary.speedTable(List.of(full.name(), lora.name()), List.of(full, lora))));
