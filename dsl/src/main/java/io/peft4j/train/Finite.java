@@ -58,7 +58,7 @@ final class Finite {
 
     /** y += alpha * x in place (no allocation when both are contiguous c-order arrays of one type). */
     static void axpy(double alpha, INDArray x, INDArray y) {
-        if (!x.isView() && !y.isView() && x.ordering() == 'c' && y.ordering() == 'c' && x.dataType() == y.dataType()) {
+        if (io.peft4j.ops.Fast.plain(x, y) || (!x.isView() && !y.isView() && x.ordering() == 'c' && y.ordering() == 'c' && x.dataType() == y.dataType())) {
             Nd4j.getBlasWrapper().level1().axpy(x.length(), alpha, x, y);
         } else {
             y.addi(x.mul(alpha));
