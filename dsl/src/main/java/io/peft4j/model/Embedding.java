@@ -70,7 +70,7 @@ public final class Embedding {
 
     /** {@code target[ids[i]] += rows[i]} for contiguous c-order arrays. */
     public static void scatterAddRows(INDArray target, int[] ids, INDArray rows) {
-        INDArray src = Fast.plain(rows) ? rows : rows.isView() || rows.ordering() != 'c' ? rows.dup('c') : rows;
+        INDArray src = Fast.unlessView(rows, true);
         int d = (int) target.size(1);
         if (target.dataType() == DataType.DOUBLE) {
             DoubleBuffer t = target.data().asNioDouble(), s = src.data().asNioDouble();

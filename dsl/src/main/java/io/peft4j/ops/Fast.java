@@ -18,6 +18,16 @@ public final class Fast {
     /** Smallest number of elements worth handing to another thread. */
     public static final int GRAIN = 1 << 15;
 
+    /**
+     * {@code x} itself when it is {@link #plain} (a {@link Buf} array: a dense view of its storage) or
+     * not a view; otherwise a copy ({@code cOrder}: also copied when not c-ordered, and copies are c-ordered).
+     */
+    public static INDArray unlessView(INDArray x, boolean cOrder) {
+        if (plain(x)) return x;
+        if (cOrder) return x.isView() || x.ordering() != 'c' ? x.dup('c') : x;
+        return x.isView() ? x.dup() : x;
+    }
+
     /** True when every array is float32, c-ordered, at offset 0 and spans its whole buffer. */
     public static boolean plain(INDArray... arrays) {
         for (INDArray a : arrays) {

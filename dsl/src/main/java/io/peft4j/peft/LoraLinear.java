@@ -289,7 +289,7 @@ public final class LoraLinear implements PeftLayer {
             for (LoraAdapter a : run) if (a.variant() instanceof Dora)
                 throw new IllegalStateException(module + ": training DoRA adapter '" + a.name() + "' together with other active adapters "
                     + active + " is not supported: activate one adapter for training");
-        INDArray xc = Fast.plain(x) || !x.isView() ? x : x.dup();           // Buf arrays are dense views: no copy
+        INDArray xc = Fast.unlessView(x, false);
         for (LoraAdapter a : run) {
             INDArray xd = xc;
             Dropout drop = null;
@@ -321,7 +321,7 @@ public final class LoraLinear implements PeftLayer {
             throw new IllegalArgumentException(module + ": a pass of " + n + " rows does not split into the " + rows
                 + " batch rows named by the per-row adapters (each input's rows must be contiguous: B*T, B*copies, ...)");
         int t = (int) (n / rows);
-        INDArray xc = Fast.plain(x) ? x : x.isView() || x.ordering() != 'c' ? x.dup('c') : x;
+        INDArray xc = Fast.unlessView(x, true);
         boolean fast = Fast.dense(xc, y) || denseDouble(xc, y);
         Map<String, List<Integer>> runs = new LinkedHashMap<>();          // adapter -> [start row, end row) pairs of inputs
         int distinct = (int) Arrays.stream(rowAdapters).filter(java.util.Objects::nonNull).distinct().count();
@@ -505,7 +505,7 @@ public final class LoraLinear implements PeftLayer {
     public INDArray backward(INDArray dy) {
         INDArray dx = base.backward(dy);
         if (caches.isEmpty()) return dx;
-        INDArray dyc = Fast.plain(dy) || !dy.isView() ? dy : dy.dup();
+        INDArray dyc = Fast.unlessView(dy, false);
         for (Cache c : caches) {
             LoraAdapter a = c.adapter();
             if (c.dropout() == null) c.backward().backward(dyc, dx, 1.0);                          // dx += dx_d
