@@ -50,12 +50,106 @@ public final class Gemm {
                 // a row-major [r, k] with stride lda == column-major transposed; flip the flag when a is column-major
                 boolean aT = ta ^ !rowMajor(a), bT = tb ^ !rowMajor(b);
                 int m = (int) c.size(0), n = (int) c.size(1), k = (int) (ta ? a.size(0) : a.size(1));
-                sgemm(ptr(a), 0, aT, la, ptr(b), 0, bT, lb, ptr(c), 0, (int) Math.max(c.stride(0), n),
-                    m, n, k, (float) alpha, (float) beta);
+                int ldc = (int) Math.max(c.stride(0), n);
+                if (skinny(m, n, k)) skinnyProduct(ptr(a), aT, la, ptr(b), bT, lb, ptr(c), ldc, m, n, k, (float) alpha, (float) beta);
+                else sgemm(ptr(a), 0, aT, la, ptr(b), 0, bT, lb, ptr(c), 0, ldc, m, n, k, (float) alpha, (float) beta);
                 return;
             }
         }
         Nd4j.gemm(a, b, c, ta, tb, alpha, beta);
+    }
+
+    /** {@code -Dpeft4j.gemm.cutSkinny=false} turns the cut off (benchmarks compare both). */
+    static final boolean CUT_SKINNY = !"false".equals(System.getProperty("peft4j.gemm.cutSkinny"));
+    /** A product is skinny when one side is at most this wide (a LoRA adapter's rank, a few batch rows). */
+    static final int SKINNY_WIDTH = 32;
+    /**
+     * Multiply-adds per call at or below which OpenBLAS 0.3.19 runs a product on the calling thread
+     * (its {@code SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD} = 65536 * 4), with a margin.
+     */
+    static final long SINGLE_THREAD_WORK = 240_000;
+
+    /** True for the products {@link #skinnyProduct} cuts: one side at most {@link #SKINNY_WIDTH} wide, more work than one single-threaded call. */
+    static boolean skinny(int m, int n, int k) {
+        return CUT_SKINNY && m > 1 && Math.min(m, Math.min(n, k)) <= SKINNY_WIDTH && (long) m * n * k > SINGLE_THREAD_WORK
+            && !(k <= SKINNY_WIDTH && (long) m * n >= WIDE_OUTPUT);
+    }
+
+    /**
+     * A thin inner dimension with an output of at least this many elements stays one call: that product
+     * is a pass over C (u B^T into y [3000, 512]), which both threads' memory bandwidth serves faster
+     * (247 us as one call, 370 us cut, bench/gemm-skinny.jsh).
+     */
+    static final long WIDE_OUTPUT = 1L << 20;
+
+    /**
+     * A skinny product (LoRA's rank-r products: x A^T, u B^T, dy B, du A, and the gradients dy^T u,
+     * du^T x that reduce over the N tokens) as a sequence of calls small enough that OpenBLAS runs
+     * each on the calling thread. OpenBLAS 0.3.19 hands such shapes to its worker threads, and waking
+     * them costs more than the product: measured here, x A^T for x [3000, 192], r = 8, took ~200 us
+     * as one call with 2 BLAS threads and ~108 us as 24 calls of 128 rows (docs/BENCHMARKS.md,
+     * bench/gemm-skinny.jsh). The cut is along the longest of m, n, k into fixed-size pieces that
+     * depend only on the shape: rows of C, columns of C, or slices of the inner dimension, each slice
+     * after the first accumulated into C with beta 1 (so the result never depends on the thread count).
+     */
+    static void skinnyProduct(FloatPointer a, boolean aT, int lda, FloatPointer b, boolean bT, int ldb,
+                              FloatPointer c, int ldc, int m, int n, int k, float alpha, float beta) {
+        if (k >= m && k >= n) {                                                  // slices of the inner dimension
+            int step = (int) Math.max(1, SINGLE_THREAD_WORK / ((long) m * n));
+            int slices = (k + step - 1) / step;
+            if (slices < 2) { sgemm(a, 0, aT, lda, b, 0, bT, ldb, c, 0, ldc, m, n, k, alpha, beta); return; }
+            // two fixed halves of the slices, whatever the thread count: the first accumulates into C,
+            // the second into scratch that is then added to C (the same bits on 1 thread or 2)
+            int half = (slices + 1) / 2;
+            FloatPointer t = scratch((long) m * n);
+            Par.forRange(2, 1, (from, to) -> {
+                for (int g = from; g < to; g++) {
+                    int s0 = g == 0 ? 0 : half, s1 = g == 0 ? half : slices;
+                    for (int sl = s0; sl < s1; sl++) {
+                        int k0 = sl * step;
+                        long aOff = aT ? (long) k0 * lda : k0, bOff = bT ? k0 : (long) k0 * ldb;   // op(A) columns, op(B) rows from k0
+                        if (g == 0) sgemm(a, aOff, aT, lda, b, bOff, bT, ldb, c, 0, ldc, m, n, Math.min(step, k - k0), alpha, sl == 0 ? beta : 1f);
+                        else sgemm(a, aOff, aT, lda, b, bOff, bT, ldb, t, 0, n, m, n, Math.min(step, k - k0), alpha, sl == s0 ? 0f : 1f);
+                    }
+                }
+            });
+            float[] row = new float[n], add = new float[n];
+            for (int i = 0; i < m; i++) {
+                FloatPointer ci = new FloatPointer(c).position(c.position() + (long) i * ldc);
+                ci.get(row, 0, n);
+                new FloatPointer(t).position(t.position() + (long) i * n).get(add, 0, n);
+                for (int j = 0; j < n; j++) row[j] += add[j];
+                ci.put(row, 0, n);
+            }
+        } else if (m >= n) {                                                     // rows of C and op(A)
+            int step = (int) Math.max(1, SINGLE_THREAD_WORK / ((long) n * k));
+            Par.forRange((m + step - 1) / step, 1, (from, to) -> {
+                for (int p = from; p < to; p++) {
+                    int r0 = p * step;
+                    sgemm(a, aT ? r0 : (long) r0 * lda, aT, lda, b, 0, bT, ldb, c, (long) r0 * ldc, ldc, Math.min(step, m - r0), n, k, alpha, beta);
+                }
+            });
+        } else {                                                                 // columns of C and op(B)
+            int step = (int) Math.max(1, SINGLE_THREAD_WORK / ((long) m * k));
+            Par.forRange((n + step - 1) / step, 1, (from, to) -> {
+                for (int p = from; p < to; p++) {
+                    int c0 = p * step;
+                    sgemm(a, 0, aT, lda, b, bT ? (long) c0 * ldb : c0, bT, ldb, c, c0, ldc, m, Math.min(step, n - c0), k, alpha, beta);
+                }
+            });
+        }
+    }
+
+    /** Per calling thread, native scratch for {@link #skinnyProduct}'s second half-sum (grown, never shrunk). */
+    private static final ThreadLocal<FloatPointer[]> SCRATCH = ThreadLocal.withInitial(() -> new FloatPointer[1]);
+
+    private static FloatPointer scratch(long floats) {
+        FloatPointer[] h = SCRATCH.get();
+        if (h[0] == null || h[0].capacity() < floats) {
+            if (h[0] != null) h[0].close();
+            h[0] = new FloatPointer(Math.max(1, floats));
+        }
+        return h[0];
     }
 
     private static boolean rowMajor(INDArray x) {
