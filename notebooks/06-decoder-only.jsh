@@ -36,10 +36,10 @@ var opts = epochs(1).batchSize(16).maxLengths(256, 64).warmup(tut.pick(1, 6));
 // untimed steps of both methods on a throwaway copy, so that JIT compilation lands in neither timed run
 double engineWarmUp = warmUpEngine(base, data.train(), opts, tut.pick(3, 10));
 show(String.format("engine warm-up (untimed, on a copy of the base): %.1f s", engineWarmUp));
-var lora = lora(base).on("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj").rank(8).alpha(16).dropout(0.05).train(data.train(), opts.lr(1e-2));
+var lora = lora(base).on("gate_proj", "up_proj", "down_proj").rank(8).alpha(16).dropout(0.05).train(data.train(), opts.lr(1e-2));
 show(lora);
 
-var full = fullFineTune(base).train(data.train(), opts.lr(3e-3));
+var full = fullFineTune(base).train(data.train(), opts.lr(6e-3));
 show(full);
 
 // How many parameters each one trains
@@ -118,13 +118,14 @@ var r1Full = gains.get(0); var r1Lora = gains.get(1); var rlFull = gains.get(2);
 var checks = new LinkedHashMap<String, Boolean>();
 checks.put("full fine-tuning beats the base (ROUGE-1 and ROUGE-L intervals exclude 0)", r1Full.low() > 0 && rlFull.low() > 0);
 checks.put("LoRA beats the base (ROUGE-1 and ROUGE-L intervals exclude 0)", r1Lora.low() > 0 && rlLora.low() > 0);
-checks.put("LoRA trains under a tenth of the parameters (5.4% of the demo model)", lora.trainablePercent() < 10.0);
+checks.put("LoRA trains under a tenth of the parameters (%.1f%% of the demo model)".formatted(lora.trainablePercent()), lora.trainablePercent() < 10.0);
 checks.put("the reloaded adapter reproduces the fine-tuned summaries", again.equals(cmp.predictions().get(lora.name()).subList(0, 8)));
 if (!tut.ci()) {
     checks.put("at full size, LoRA recovers at least %s but not all of full fine-tuning's gain (ROUGE-1 and ROUGE-L)".formatted("40%"),
         share1 >= 0.4 && shareL >= 0.4 && share1 < 1 && shareL < 1);
     var loraVsFull = PairedDifference.of(RougeType.ROUGE1, full.name(), reports.get(full.name()), lora.name(), reports.get(lora.name()));
     checks.put("at full size, the paired ROUGE-1 interval of LoRA - full lies below 0: " + loraVsFull.verdict(), loraVsFull.high() < 0);
+    checks.put("at full size, LoRA's steady-state training step is faster than full fine-tuning's (%.0f vs %.0f tokens/s)".formatted(loraRate, fullRate), loraRate > fullRate);
 }
 checks.forEach((k, v) -> { if (!v) throw new AssertionError("not true of these numbers: " + k); });
 show(String.join("\n", checks.keySet().stream().map(k -> "true: " + k).toList()));

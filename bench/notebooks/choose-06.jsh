@@ -2,8 +2,8 @@
 // fine-tuning, on the notebook's instruction records (1,000 training, 60 dev), with the notebook's options
 // (same batches, greedy decoding with no_repeat_ngram_size 3, 48 new tokens). Prints per run: dev ROUGE-1 /
 // ROUGE-L, final loss, steady tokens/s (after the first 5 steps; the engine is warmed up first).
-//   bin/peft4j run bench/notebooks/choose-06.jsh
-//   MODES=lora LORA_LRS=1e-2 DROPOUTS=0,0.05 TARGETS=q_proj,v_proj bin/peft4j run bench/notebooks/choose-06.jsh
+//   bin/peft4j run bench/notebooks/choose-06.jsh      (the notebook's grids: LoRA r=8 on the MLP projections, full fine-tuning)
+//   MODES=lora LORA_LRS=1e-2 DROPOUTS=0,0.05 TARGETS=q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj bin/peft4j run bench/notebooks/choose-06.jsh
 var env = System.getenv();
 var tut = Tutorial.fromEnvironment();
 var base = tut.causalModel();
@@ -25,9 +25,9 @@ System.out.printf("engine warm-up %.1f s%n", warmUpEngine(base, data.train(), op
 var scorer = new io.peft4j.eval.CorpusRouge();
 var baseR = scorer.evaluate(dev.references(), base.generate(dev.sources()));
 System.out.printf("base: dev R-1 %.2f R-L %.2f%n", 100 * baseR.f1(RougeType.ROUGE1), 100 * baseR.f1(RougeType.ROUGE_L));
-String[] targets = env.getOrDefault("TARGETS", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj").split(",");
+String[] targets = env.getOrDefault("TARGETS", "gate_proj,up_proj,down_proj").split(",");
 for (String mode : env.getOrDefault("MODES", "lora,full").split(",")) {
-    String grid = mode.equals("lora") ? env.getOrDefault("LORA_LRS", "1e-2") : env.getOrDefault("FULL_LRS", "3e-3");
+    String grid = mode.equals("lora") ? env.getOrDefault("LORA_LRS", "5e-3,1e-2,2e-2") : env.getOrDefault("FULL_LRS", "3e-3,6e-3,1.2e-2");
     for (String drop : mode.equals("lora") ? env.getOrDefault("DROPOUTS", "0.05").split(",") : new String[]{"-"})
         for (String s : grid.split(",")) {
             double lr = Double.parseDouble(s);

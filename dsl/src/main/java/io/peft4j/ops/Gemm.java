@@ -71,26 +71,20 @@ public final class Gemm {
 
     /** True for the products {@link #skinnyProduct} cuts: one side at most {@link #SKINNY_WIDTH} wide, more work than one single-threaded call. */
     static boolean skinny(int m, int n, int k) {
-        return CUT_SKINNY && m > 1 && Math.min(m, Math.min(n, k)) <= SKINNY_WIDTH && (long) m * n * k > SINGLE_THREAD_WORK
-            && !(k <= SKINNY_WIDTH && (long) m * n >= WIDE_OUTPUT);
+        return CUT_SKINNY && m > 1 && Math.min(m, Math.min(n, k)) <= SKINNY_WIDTH && (long) m * n * k > SINGLE_THREAD_WORK;
     }
 
-    /**
-     * A thin inner dimension with an output of at least this many elements stays one call: that product
-     * is a pass over C (u B^T into y [3000, 512]), which both threads' memory bandwidth serves faster
-     * (247 us as one call, 370 us cut, bench/gemm-skinny.jsh).
-     */
-    static final long WIDE_OUTPUT = 1L << 20;
 
     /**
      * A skinny product (LoRA's rank-r products: x A^T, u B^T, dy B, du A, and the gradients dy^T u,
-     * du^T x that reduce over the N tokens) as a sequence of calls small enough that OpenBLAS runs
-     * each on the calling thread. OpenBLAS 0.3.19 hands such shapes to its worker threads, and waking
-     * them costs more than the product: measured here, x A^T for x [3000, 192], r = 8, took ~200 us
-     * as one call with 2 BLAS threads and ~108 us as 24 calls of 128 rows (docs/BENCHMARKS.md,
-     * bench/gemm-skinny.jsh). The cut is along the longest of m, n, k into fixed-size pieces that
-     * depend only on the shape: rows of C, columns of C, or slices of the inner dimension, each slice
-     * after the first accumulated into C with beta 1 (so the result never depends on the thread count).
+     * du^T x that reduce over the N tokens) as pieces small enough that OpenBLAS runs each on the
+     * thread that calls it, spread over the engine's threads ({@link Par}). OpenBLAS 0.3.19 hands
+     * such shapes to its own worker threads, and waking them costs more than the product: measured on
+     * the 2-core VM, LoRA's six products for a [3000, 192] -> 192 projection at r = 8 took ~1.25 ms as
+     * one call each and ~0.66 ms cut (bench/gemm-skinny.jsh, docs/BENCHMARKS.md). The pieces depend
+     * only on the shape: rows of C, columns of C (each element computed exactly as by one call), or
+     * slices of the inner dimension, summed in two fixed halves (the first into C, the second into
+     * scratch then added), so the result does not depend on the thread count.
      */
     static void skinnyProduct(FloatPointer a, boolean aT, int lda, FloatPointer b, boolean bT, int ldb,
                               FloatPointer c, int ldc, int m, int n, int k, float alpha, float beta) {

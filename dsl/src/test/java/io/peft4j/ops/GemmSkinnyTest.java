@@ -68,7 +68,6 @@ class GemmSkinnyTest {
         assertFalse(Gemm.skinny(3000, 192, 192), "no thin side");
         assertFalse(Gemm.skinny(100, 8, 192), "fits one single-threaded call");
         assertFalse(Gemm.skinny(1, 32000, 512), "one row goes to sgemv");
-        assertFalse(Gemm.skinny(3000, 512, 8), "a thin inner dimension over a wide output stays one call");
     }
 
     @Test void theCutIsDeterministicAndMatchesOneCallClosely() {
@@ -80,6 +79,29 @@ class GemmSkinnyTest {
         assertEquals(g1, g2, "the same inputs give the same bits");
         Gemm.sgemm(Gemm.ptr(du), 0, true, 8, Gemm.ptr(x), 0, false, 192, Gemm.ptr(one), 0, 192, 8, 192, 3000, 1f, 1f);
         assertTrue(g1.equalsWithEps(one, 1e-3), "one call and the cut agree to rounding");
+    }
+
+    @Test void theSameBitsOnOneThreadOrSeveral() {
+        java.util.Random r = new java.util.Random(12);
+        INDArray du = rand(r, 3001, 8), x = rand(r, 3001, 192), a = rand(r, 8, 192);
+        int saved = Par.threads();
+        try {
+            List<INDArray> grads = new ArrayList<>(), outs = new ArrayList<>();
+            for (int threads : new int[]{1, 2, 3}) {
+                Par.setThreads(threads);
+                INDArray g = Nd4j.ones(DataType.FLOAT, 8, 192), u = Nd4j.create(DataType.FLOAT, 3001, 8);
+                Gemm.mm(du, x, g, true, false, 1.0, 1.0);          // inner-dimension halves
+                Gemm.mm(x, a, u, false, true, 1.0, 0.0);           // rows
+                grads.add(g);
+                outs.add(u);
+            }
+            for (int i = 1; i < 3; i++) {
+                assertEquals(grads.get(0), grads.get(i), "the reduction's bits depend on the thread count");
+                assertEquals(outs.get(0), outs.get(i), "the row pieces' bits depend on the thread count");
+            }
+        } finally {
+            Par.setThreads(saved);
+        }
     }
 
     private static INDArray rand(java.util.Random r, int rows, int cols) {
