@@ -154,6 +154,7 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
         preds.put("full fine-tuning", cmp.predictions().get(full.name()));
         preds.put(loraName, cmp.predictions().get(lora.name()));
         log.println(degenerateLine(preds));
+        log.println(distinctLine(preds));
 
         log.println("\n== 5. The LoRA adapter in PEFT format: save, reload, merge, same summaries");
         Path adapterDir = lora.adapter().save(out.resolve("adapter-lora-r8"));
@@ -208,6 +209,17 @@ public record DemoRun(Path modelDir, Path dataDir, Path out, int trainSize, int 
             long n = e.getValue().stream().filter(DemoSummary::degenerate).count();
             b.append(String.format(Locale.ROOT, " %s %d/%d;", e.getKey(), n, e.getValue().size()));
         }
+        return b.toString();
+    }
+
+    /**
+     * Counts each model's distinct summaries: a model that writes the same summary for every dialogue
+     * is not summarizing, whatever its ROUGE (a generic summary scores against every reference).
+     */
+    public static String distinctLine(Map<String, List<String>> predictions) {
+        StringBuilder b = new StringBuilder("distinct summaries:");
+        for (var e : predictions.entrySet())
+            b.append(String.format(Locale.ROOT, " %s %d/%d;", e.getKey(), new java.util.HashSet<>(e.getValue()).size(), e.getValue().size()));
         return b.toString();
     }
 

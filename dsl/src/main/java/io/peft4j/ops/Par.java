@@ -33,7 +33,7 @@ public final class Par {
      * idle cost more than many of the loops themselves (docs/BENCHMARKS.md); a short spin keeps the
      * worker awake between them and parks it once the engine stops calling.
      */
-    static final long SPIN_NANOS = 50_000;
+    static final long SPIN_NANOS = Long.getLong("peft4j.par.spinNanos", 50_000);   // 0: park at once (benchmarks compare)
 
     /** One pool worker: a part is posted in {@link #part}, the worker runs it and clears it. */
     private static final class Worker extends Thread {

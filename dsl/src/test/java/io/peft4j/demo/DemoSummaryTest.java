@@ -20,6 +20,13 @@ class DemoSummaryTest {
         assertFalse(DemoSummary.degenerate("#Person1# orders 3 cheese pizzas; it costs $46.50."));
     }
 
+    @Test void distinctLineCountsEachModelsDifferentSummaries() {
+        var preds = new java.util.LinkedHashMap<String, List<String>>();
+        preds.put("base", List.of("a", "b", "c"));
+        preds.put("collapsed", List.of("#Person1# talks.", "#Person1# talks.", "#Person1# talks."));
+        assertEquals("distinct summaries: base 3/3; collapsed 1/3;", DemoRun.distinctLine(preds));
+    }
+
     @Test void steadyRateLeavesTheWarmUpStepsOut() {
         var r = new TrainingResult(List.of(1.0, 1.0, 1.0, 1.0), List.of(), 4, 400, 13, 400 / 13.0, 0, Double.NaN,
             TrainingResult.Outcome.COMPLETED, List.of(10.0, 1.0, 1.0, 1.0), List.of(100L, 100L, 100L, 100L));
