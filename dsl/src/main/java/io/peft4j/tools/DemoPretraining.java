@@ -162,7 +162,7 @@ public final class DemoPretraining {
             # peft4j demo model
 
             Made by `bin/peft4j pretrain-demo` (class `io.peft4j.tools.DemoPretraining`) from the
-            project's own `datasets/dialogues/train.jsonl` only. Nothing was downloaded.
+            %s only. Nothing was downloaded.
 
             - recipe: %s
             - parameters: %,d
@@ -178,11 +178,18 @@ public final class DemoPretraining {
             - training loss: %.3f (mean of the first 20 steps) -> %.3f (mean of the last 20)
             - stored as bfloat16 (`model.safetensors`); `generation_config.json` sets `no_repeat_ngram_size` 3
               (greedy decoding of a small model otherwise loops on phrases)
-            """.formatted(recipe, count(model), tok.vocabSize(), firstSentinel, 100 * recipe.instructionShare(),
+            """.formatted(source(dataDir), recipe, count(model), tok.vocabSize(), firstSentinel, 100 * recipe.instructionShare(),
             100 * TASK_SHARES[0], 100 * TASK_SHARES[1], 100 * TASK_SHARES[2], 100 * TASK_SHARES[3], 100 * TASK_SHARES[4],
             100 * (1 - recipe.instructionShare()), recipe.maxLength() - 8, result.steps(), recipe.batchSize(), result.tokens(),
             result.wallSeconds(), System.getenv("OMP_NUM_THREADS"), first, last));
         return result;
+    }
+
+    /** What RECIPE.md says the model was made from: the project's own dialogues, or the folder given. */
+    public static String source(Path dataDir) {
+        Path d = dataDir.toAbsolutePath().normalize();
+        return d.endsWith(Path.of("datasets", "dialogues")) ? "project's own `datasets/dialogues/train.jsonl`"
+            : "training split of `" + d.getFileName() + "` (`--data`, a folder outside the project's own data)";
     }
 
     private static DemoTasks.Kind pickKind(SplittableRandom rng) {

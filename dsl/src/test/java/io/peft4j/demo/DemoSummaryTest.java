@@ -27,6 +27,11 @@ class DemoSummaryTest {
         assertEquals("distinct summaries: base 3/3; collapsed 1/3;", DemoRun.distinctLine(preds));
     }
 
+    @Test void theRecipeNamesTheDataTheBaseWasMadeFrom() {
+        assertEquals("project's own `datasets/dialogues/train.jsonl`", io.peft4j.tools.DemoPretraining.source(java.nio.file.Path.of("datasets/dialogues")));
+        assertTrue(io.peft4j.tools.DemoPretraining.source(java.nio.file.Path.of("../shared/datasets/dialogsum")).startsWith("training split of `dialogsum`"));
+    }
+
     @Test void steadyRateLeavesTheWarmUpStepsOut() {
         var r = new TrainingResult(List.of(1.0, 1.0, 1.0, 1.0), List.of(), 4, 400, 13, 400 / 13.0, 0, Double.NaN,
             TrainingResult.Outcome.COMPLETED, List.of(10.0, 1.0, 1.0, 1.0), List.of(100L, 100L, 100L, 100L));
