@@ -38,6 +38,13 @@ public final class Main implements Callable<Integer> {
         for (Object sub : SUBCOMMANDS) cl.addSubcommand(sub);
         // every subcommand answers --help (and --version), whether or not its class asks for it
         for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().mixinStandardHelpOptions(true);
+        // a bad value (IllegalArgumentException: the message names it and what is valid) is one line and exit code 2,
+        // not a stack trace; anything else still fails loudly
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (!(ex instanceof IllegalArgumentException)) throw ex;
+            cmd.getErr().println("peft4j " + cmd.getCommandName() + ": " + ex.getMessage());
+            return 2;
+        });
         return cl;
     }
 

@@ -19,9 +19,13 @@ final class PretrainDemoCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "optimizer steps (default: the recipe's)")
     Integer steps;
 
+    @Option(names = "--max-length", description = "tokens per pretraining example, longer texts cut (default: the recipe's 160; DialogSum's dialogues are often longer)")
+    Integer maxLength;
+
     @Override public Integer call() {
         var recipe = DemoPretraining.Recipe.standard();
         if (steps != null) recipe = recipe.withSteps(steps);
+        if (maxLength != null) recipe = recipe.withMaxLength(maxLength);
         var r = DemoPretraining.run(data, out, recipe, true);
         System.out.printf("pretrained %d steps in %.0f s (%.0f tokens/s); final loss %.3f -> %s%n",
             r.steps(), r.wallSeconds(), r.tokensPerSecond(), r.finalLoss(), out);

@@ -67,6 +67,11 @@ public final class DemoPretraining {
             return new Recipe(vocabSize, dModel, dKv, dFf, layers, heads, dropout, s, batchSize, maxLength, learningRate, warmupSteps, seed, instructionShare);
         }
 
+        /** The same recipe with pretraining examples of up to {@code n} tokens (longer texts are cut there). */
+        public Recipe withMaxLength(int n) {
+            return new Recipe(vocabSize, dModel, dKv, dFf, layers, heads, dropout, steps, batchSize, n, learningRate, warmupSteps, seed, instructionShare);
+        }
+
         public T5Config config() {
             ObjectNode n = new ObjectMapper().createObjectNode();
             n.put("vocab_size", vocabSize); n.put("d_model", dModel); n.put("d_kv", dKv); n.put("d_ff", dFf);

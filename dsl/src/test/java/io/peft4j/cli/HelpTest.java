@@ -30,6 +30,18 @@ class HelpTest {
         }
     }
 
+    @Test void aBadValueIsOneLineNamingItAndExitCode2(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        java.nio.file.Path model = tmp.resolve("model");
+        int rc = cl.execute("pretrain-demo", "--max-length", "8", "--steps", "1", "--out", model.toString());
+        assertEquals(2, rc, err.toString());
+        assertEquals("peft4j pretrain-demo: maxLength must be >= 16, got 8", err.toString().strip());
+        assertFalse(java.nio.file.Files.exists(model), "nothing written for a refused recipe");
+    }
+
     @Test void jshRunnerAnswersHelp() {
         var out = new java.io.ByteArrayOutputStream();
         int rc = new JshRunner(new java.io.PrintStream(out), System.err).run(new String[]{"--help"});
