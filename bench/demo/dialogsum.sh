@@ -5,7 +5,8 @@
 # reported once on the dev split (DialogSum ships no test split).
 #   bench/demo/dialogsum.sh [DATA [BASE [OUT]]]
 #   defaults: ../shared/datasets/dialogsum, /tmp/peft4j-dialogsum-base, results/dialogsum
-# Steps (each skipped when its output exists): pretrain-demo (1,200 steps; ~26 min on 2 cores), the
+# Steps (each skipped when its output exists): pretrain-demo (1,200 steps; ~26 min on 2 cores; MAX_LENGTH
+# and STEPS change the recipe's 160-token window and step count), the
 # rate grids on 120 training dialogues after the 1,000 trained on (FULL_LRS, LORA_LRS), the demo on all
 # 500 dev dialogues at the chosen rates (FULL_LR, LORA_LR; default: the best of each grid printed).
 set -euo pipefail
@@ -19,7 +20,8 @@ mkdir -p "$OUT"
 cd "$ROOT"
 if [ ! -f "$BASE/model.safetensors" ]; then
   echo "== pretraining the demo recipe on the training split of $DATA into $BASE"
-  /usr/bin/time -f "pretrain-demo: %e s" bin/peft4j pretrain-demo --data "$DATA" --out "$BASE" 2>&1 | tr '\r' '\n' | grep -v "^epoch 1 \[" | tee "$OUT/pretrain.log"
+  /usr/bin/time -f "pretrain-demo: %e s" bin/peft4j pretrain-demo --data "$DATA" --out "$BASE" \
+    ${MAX_LENGTH:+--max-length "$MAX_LENGTH"} ${STEPS:+--steps "$STEPS"} 2>&1 | tr '\r' '\n' | grep -v "^epoch 1 \[" | tee "$OUT/pretrain.log"
 fi
 if [ ! -f "$OUT/choose.log" ]; then
   echo "== choosing the learning rates on 120 training dialogues (never dev)"
