@@ -74,7 +74,6 @@ public final class Gemm {
         return CUT_SKINNY && m > 1 && Math.min(m, Math.min(n, k)) <= SKINNY_WIDTH && (long) m * n * k > SINGLE_THREAD_WORK;
     }
 
-
     /**
      * A skinny product (LoRA's rank-r products: x A^T, u B^T, dy B, du A, and the gradients dy^T u,
      * du^T x that reduce over the N tokens) as pieces small enough that OpenBLAS runs each on the
@@ -107,14 +106,10 @@ public final class Gemm {
                     }
                 }
             });
-            float[] row = new float[n], add = new float[n];
-            for (int i = 0; i < m; i++) {
-                FloatPointer ci = new FloatPointer(c).position(c.position() + (long) i * ldc);
-                ci.get(row, 0, n);
-                new FloatPointer(t).position(t.position() + (long) i * n).get(add, 0, n);
-                for (int j = 0; j < n; j++) row[j] += add[j];
-                ci.put(row, 0, n);
-            }
+            if (ldc == n) cblas_saxpy(m * n, 1f, t, 1, c, 1);                          // C += scratch
+            else for (int i = 0; i < m; i++)
+                cblas_saxpy(n, 1f, new FloatPointer(t).position(t.position() + (long) i * n), 1,
+                    new FloatPointer(c).position(c.position() + (long) i * ldc), 1);
         } else if (m >= n) {                                                     // rows of C and op(A)
             int step = (int) Math.max(1, SINGLE_THREAD_WORK / ((long) n * k));
             Par.forRange((m + step - 1) / step, 1, (from, to) -> {

@@ -75,9 +75,6 @@ public final class Par {
         return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
-    /** True on a thread that runs a part of a {@link #forRange} (nested calls run inline). */
-    public static boolean inside() { return INSIDE.get(); }
-
     /** Threads used by {@link #forRange} (>= 1). */
     public static int threads() { return threads; }
 
