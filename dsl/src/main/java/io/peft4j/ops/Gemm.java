@@ -53,6 +53,7 @@ public final class Gemm {
                 int ldc = (int) Math.max(c.stride(0), n);
                 if (skinny(m, n, k)) skinnyProduct(ptr(a), aT, la, ptr(b), bT, lb, ptr(c), ldc, m, n, k, (float) alpha, (float) beta);
                 else sgemm(ptr(a), 0, aT, la, ptr(b), 0, bT, lb, ptr(c), 0, ldc, m, n, k, (float) alpha, (float) beta);
+                keepAlive(a, b, c);
                 return;
             }
         }
@@ -301,10 +302,25 @@ public final class Gemm {
                 throw new IllegalArgumentException("Gemm.raw: mixed types " + a.dataType() + ", " + b.dataType() + ", " + c.dataType());
             cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
                 alpha, dptr(a, aOff), lda, dptr(b, bOff), ldb, beta, dptr(c, cOff), ldc);
+            keepAlive(a, b, c);
             return;
         }
         sgemm(ptr(a), aOff, ta, lda, ptr(b), bOff, tb, ldb, ptr(c), cOff, ldc,
             m, n, k, (float) alpha, (float) beta);
+        keepAlive(a, b, c);
+    }
+
+    /**
+     * Keeps the arrays reachable until the native product that reads their memory has returned: the
+     * raw pointers do not hold the buffers, and an array the caller no longer uses could otherwise be
+     * collected (its native memory freed) while OpenBLAS, or a {@link Par} worker running a piece of a
+     * cut product, still reads it. A JVM crash in GemmSkinnyTest showed it (a freed input, SIGSEGV
+     * in OpenBLAS's packing routine on a worker thread).
+     */
+    private static void keepAlive(INDArray a, INDArray b, INDArray c) {
+        java.lang.ref.Reference.reachabilityFence(a);
+        java.lang.ref.Reference.reachabilityFence(b);
+        java.lang.ref.Reference.reachabilityFence(c);
     }
 
     private static org.bytedeco.javacpp.DoublePointer dptr(INDArray x, long off) {
